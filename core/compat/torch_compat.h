@@ -1,0 +1,27 @@
+// Thin layer over what differs between LibTorch 1.13 (Debian, CPU) and 2.x (GPU hosts).
+// Everything else in the project uses the ATen API both versions share.
+#ifndef ZETT_CORE_COMPAT_TORCH_COMPAT_H_
+#define ZETT_CORE_COMPAT_TORCH_COMPAT_H_
+
+#include <ATen/ATen.h>
+
+#include <string>
+
+namespace zett {
+
+// softmax(q kᵀ / √d + mask) v over the last two dims; q, k, v: [..., T, d].
+// `attn_mask` may be undefined, boolean (true = attend) or additive float, broadcastable to
+// [..., Tq, Tk]. `is_causal` adds the lower-triangular mask. Dispatches to the fused kernel
+// where the LibTorch version has one.
+at::Tensor ScaledDotProductAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                     const at::Tensor& attn_mask = {}, bool is_causal = false);
+
+// True when LibTorch was built with CUDA and a device is visible.
+bool CudaAvailable();
+
+// "1.13.0", "2.11.0", …: the LibTorch this binary was compiled against.
+std::string TorchVersion();
+
+}  // namespace zett
+
+#endif  // ZETT_CORE_COMPAT_TORCH_COMPAT_H_
