@@ -3,6 +3,7 @@
 # (made by scripts/gpu/fetch_debs.sh) into a private prefix, builds with CMake against the
 # host's LibTorch with CUDA, and runs the whole test suite.
 #   usage: scripts/gpu/build_and_test.sh [BUILD_DIR]
+#   ZETT_TARGETS="a_test b_test": build and run only these tests (default: everything).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build/gpu}
@@ -21,6 +22,13 @@ start=$SECONDS
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DZETT_WITH_CUDA=ON \
   -DZETT_SYSROOT="$sysroot" -DZETT_TORCH_DIR="$torch_dir" > "$build.configure.log" 2>&1 ||
   { cat "$build.configure.log"; exit 1; }
-cmake --build "$build" -j"$(nproc)"
-echo "gpu build: $((SECONDS - start))s"
-ctest --test-dir "$build" --output-on-failure -j4
+if [ -n "${ZETT_TARGETS:-}" ]; then
+  # shellcheck disable=SC2086
+  cmake --build "$build" -j"$(nproc)" --target $ZETT_TARGETS
+  echo "gpu build: $((SECONDS - start))s"
+  ctest --test-dir "$build" --output-on-failure -j4 -R "^($(echo $ZETT_TARGETS | tr ' ' '|'))\$"
+else
+  cmake --build "$build" -j"$(nproc)"
+  echo "gpu build: $((SECONDS - start))s"
+  ctest --test-dir "$build" --output-on-failure -j4
+fi
