@@ -84,7 +84,14 @@ foreach(lib IN LISTS _torch_libs)
   list(APPEND _torch_paths "${ZETT_TORCH_LIB_${lib}}")
 endforeach()
 target_include_directories(zett_tp_torch SYSTEM INTERFACE ${_torch_inc})
-target_link_libraries(zett_tp_torch INTERFACE "-Wl,--no-as-needed" ${_torch_paths} "-Wl,--as-needed")
+if(ZETT_TORCH_DIR)
+  # The PyTorch wheel's libtorch_cpu.so exports its own copies of libstdc++ symbols
+  # (std::filesystem among them) and of protobuf. Symbols resolve in DT_NEEDED order, so the
+  # real libstdc++ must come first or our std::filesystem calls land in torch's copy and crash.
+  set(_torch_first "-lstdc++")
+endif()
+target_link_libraries(zett_tp_torch INTERFACE "-Wl,--no-as-needed" ${_torch_first} ${_torch_paths}
+                                              "-Wl,--as-needed")
 if(ZETT_WITH_CUDA)
   find_package(CUDAToolkit REQUIRED)
   target_link_libraries(zett_tp_torch INTERFACE CUDA::cudart)
