@@ -1,0 +1,95 @@
+#include "core/train/command_line.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace zett {
+
+absl::StatusOr<CommandLine> CommandLine::Parse(const std::vector<std::string>& args) {
+  CommandLine out;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (!absl::StartsWith(arg, "--") || arg.size() == 2) {
+      return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", arg, "'"));
+    }
+    std::string body = arg.substr(2);
+    std::string name = body, value = "true";
+    const size_t eq = body.find('=');
+    if (eq != std::string::npos) {
+      name = body.substr(0, eq);
+      value = body.substr(eq + 1);
+    } else if (i + 1 < args.size() && !absl::StartsWith(args[i + 1], "--")) {
+      value = args[++i];
+    }
+    if (out.values_.count(name)) {
+      return absl::InvalidArgumentError(absl::StrCat("flag --", name, " given twice"));
+    }
+    out.values_[name] = value;
+  }
+  return out;
+}
+
+bool CommandLine::Has(const std::string& name) const { return values_.count(name) > 0; }
+
+std::string CommandLine::GetString(const std::string& name, const std::string& fallback) {
+  used_.insert(name);
+  auto it = values_.find(name);
+  return it == values_.end() ? fallback : it->second;
+}
+
+absl::StatusOr<std::string> CommandLine::GetRequiredString(const std::string& name) {
+  used_.insert(name);
+  auto it = values_.find(name);
+  if (it == values_.end()) return absl::InvalidArgumentError("missing flag --" + name);
+  return it->second;
+}
+
+absl::StatusOr<int64_t> CommandLine::GetInt(const std::string& name, int64_t fallback) {
+  used_.insert(name);
+  auto it = values_.find(name);
+  if (it == values_.end()) return fallback;
+  int64_t value;
+  if (!absl::SimpleAtoi(it->second, &value)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", name, "=", it->second, " is not an integer"));
+  }
+  return value;
+}
+
+absl::StatusOr<double> CommandLine::GetDouble(const std::string& name, double fallback) {
+  used_.insert(name);
+  auto it = values_.find(name);
+  if (it == values_.end()) return fallback;
+  double value;
+  if (!absl::SimpleAtod(it->second, &value)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", name, "=", it->second, " is not a number"));
+  }
+  return value;
+}
+
+absl::StatusOr<bool> CommandLine::GetBool(const std::string& name, bool fallback) {
+  used_.insert(name);
+  auto it = values_.find(name);
+  if (it == values_.end()) return fallback;
+  bool value;
+  if (!absl::SimpleAtob(it->second, &value)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", name, "=", it->second, " is not true/false"));
+  }
+  return value;
+}
+
+absl::Status CommandLine::CheckAllUsed() const {
+  std::vector<std::string> unknown;
+  for (const auto& [name, value] : values_) {
+    if (!used_.count(name)) unknown.push_back("--" + name);
+  }
+  if (unknown.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown flag(s): ", absl::StrJoin(unknown, ", ")));
+}
+
+}  // namespace zett

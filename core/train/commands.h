@@ -1,0 +1,22 @@
+// The subcommands of `zett-train`. Each takes the arguments after its name and returns the
+// process exit code, printing errors to stderr.
+#ifndef ZETT_CORE_TRAIN_COMMANDS_H_
+#define ZETT_CORE_TRAIN_COMMANDS_H_
+
+#include <string>
+#include <vector>
+
+namespace zett {
+
+// zett-train pretrain --train_files=… --tokenizer_dir=… --output_dir=… [options]
+int PretrainCommand(const std::vector<std::string>& args);
+
+// zett-train logits --model=DIR --ids=FILE --out=FILE [--device=cpu|cuda] [--dtype=float32]
+// Runs a Hugging Face checkpoint on the ids in FILE ({"input_ids": [[…]], "attention_mask":
+// [[…]]} (mask optional), rows of equal length) and writes {"logits": float32 [B, T, V]} as
+// safetensors. The parity oracle (scripts/parity/backbones.py) compares it with transformers.
+int LogitsCommand(const std::vector<std::string>& args);
+
+}  // namespace zett
+
+#endif  // ZETT_CORE_TRAIN_COMMANDS_H_

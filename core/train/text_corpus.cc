@@ -1,0 +1,123 @@
+#include "core/train/text_corpus.h"
+
+#include <glob.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace zett {
+namespace {
+
+absl::Status TokenizeFile(const std::string& path, const SentencePieceEncoder& encoder, int bos_id,
+                          int eos_id, TokenStream* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot open training text ", path));
+  out->name = std::filesystem::path(path).stem().string();
+  std::string document, line;
+  auto flush = [&]() {
+    if (document.empty()) return;
+    if (bos_id >= 0) out->tokens.push_back(bos_id);
+    for (int id : encoder.Encode(document)) out->tokens.push_back(id);
+    if (eos_id >= 0) out->tokens.push_back(eos_id);
+    out->bytes += static_cast<int64_t>(document.size());
+    ++out->documents;
+    document.clear();
+  };
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) {
+      flush();
+      continue;
+    }
+    if (!document.empty()) document += '\n';
+    document += line;
+  }
+  flush();
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<std::string>> ExpandFileList(const std::string& spec) {
+  std::set<std::string> paths;
+  for (absl::string_view part : absl::StrSplit(spec, ',', absl::SkipEmpty())) {
+    const std::string pattern(part);
+    glob_t matches;
+    const int rc = glob(pattern.c_str(), 0, nullptr, &matches);
+    if (rc == 0) {
+      for (size_t i = 0; i < matches.gl_pathc; ++i) paths.insert(matches.gl_pathv[i]);
+    }
+    globfree(&matches);
+    if (rc != 0) return absl::NotFoundError(absl::StrCat("no file matches '", pattern, "'"));
+  }
+  if (paths.empty()) return absl::InvalidArgumentError("empty file list");
+  return std::vector<std::string>(paths.begin(), paths.end());
+}
+
+absl::StatusOr<std::vector<TokenStream>> TokenizeFiles(const std::vector<std::string>& paths,
+                                                       const SentencePieceEncoder& encoder,
+                                                       int bos_id, int eos_id, int threads) {
+  std::vector<TokenStream> streams(paths.size());
+  std::vector<absl::Status> statuses(paths.size());
+  std::atomic<size_t> next{0};
+  auto worker = [&]() {
+    for (size_t i = next++; i < paths.size(); i = next++) {
+      statuses[i] = TokenizeFile(paths[i], encoder, bos_id, eos_id, &streams[i]);
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 0; t < std::max(1, threads); ++t) pool.emplace_back(worker);
+  for (auto& thread : pool) thread.join();
+  for (const auto& status : statuses) {
+    if (!status.ok()) return status;
+  }
+  return streams;
+}
+
+WindowSampler::WindowSampler(const std::vector<TokenStream>* streams, int64_t window, double alpha)
+    : streams_(streams), window_(window) {
+  double total = 0;
+  for (const auto& s : *streams_) {
+    const double usable = static_cast<double>(s.tokens.size()) >= static_cast<double>(window)
+                              ? std::pow(static_cast<double>(s.tokens.size()), alpha)
+                              : 0.0;
+    probabilities_.push_back(usable);
+    total += usable;
+  }
+  for (double& p : probabilities_) p = total > 0 ? p / total : 0;
+}
+
+at::Tensor WindowSampler::Batch(int64_t batch, uint64_t seed, int64_t step) const {
+  std::mt19937_64 rng(seed * 0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(step));
+  std::discrete_distribution<size_t> pick(probabilities_.begin(), probabilities_.end());
+  auto out = at::empty({batch, window_}, at::kLong);
+  auto acc = out.accessor<int64_t, 2>();
+  for (int64_t b = 0; b < batch; ++b) {
+    const auto& tokens = (*streams_)[pick(rng)].tokens;
+    std::uniform_int_distribution<size_t> start(0, tokens.size() - window_);
+    const size_t s = start(rng);
+    for (int64_t t = 0; t < window_; ++t) acc[b][t] = tokens[s + t];
+  }
+  return out;
+}
+
+at::Tensor EvaluationWindows(const TokenStream& stream, int64_t window, int64_t max_windows) {
+  const int64_t n = std::min<int64_t>(max_windows, stream.tokens.size() / window);
+  auto out = at::empty({std::max<int64_t>(n, 0), window}, at::kLong);
+  auto acc = out.accessor<int64_t, 2>();
+  for (int64_t i = 0; i < n; ++i) {
+    for (int64_t t = 0; t < window; ++t) acc[i][t] = stream.tokens[i * window + t];
+  }
+  return out;
+}
+
+}  // namespace zett
