@@ -1,0 +1,119 @@
+// zett-server --model-repository DIR --listen ADDR [--metrics-listen ADDR] [limits, TLS, token]
+//
+// Serves zett.v1.TokenizerTransfer until SIGTERM/SIGINT, then drains: health goes NOT_SERVING,
+// in-flight calls get --drain_seconds to finish.
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "server/default_loader.h"
+#include "server/log.h"
+#include "server/zett_server.h"
+
+ABSL_FLAG(std::string, model_repository, "", "Folder of <model>/<version>/ directories.");
+ABSL_FLAG(std::string, listen, "0.0.0.0:50051", "gRPC address (host:port).");
+ABSL_FLAG(std::string, metrics_listen, "", "Prometheus /metrics address; empty: off.");
+ABSL_FLAG(uint64_t, max_request_bytes, 64ull << 20, "Largest accepted request message.");
+ABSL_FLAG(uint64_t, max_vocab, 1ull << 18, "Largest target vocabulary.");
+ABSL_FLAG(uint64_t, max_token_bytes, 256, "Longest token surface form in bytes.");
+ABSL_FLAG(int, max_concurrent_requests, 8, "Transfer + PredictTokens calls in flight.");
+ABSL_FLAG(uint64_t, max_predict_tokens, 4096, "Tokens of one PredictTokens call.");
+ABSL_FLAG(uint64_t, cache_bytes, 1ull << 30, "Result cache capacity; 0: off.");
+ABSL_FLAG(uint64_t, max_batch_rows, 4096, "Rows of one predict batch.");
+ABSL_FLAG(int, load_threads, 2, "Threads that verify and load model versions.");
+ABSL_FLAG(double, drain_seconds, 20, "Grace period for in-flight calls on SIGTERM.");
+ABSL_FLAG(std::string, bearer_token_file, "",
+          "File whose first line is the bearer token every zett.v1 call must send.");
+ABSL_FLAG(std::string, tls_cert, "", "PEM server certificate chain (enables TLS).");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert.");
+ABSL_FLAG(std::string, tls_client_ca, "", "PEM CA; when set, clients need certificates.");
+
+namespace {
+
+// The documented spelling is --model-repository; Abseil flag names use '_'.
+std::vector<char*> NormalizeFlagNames(int argc, char** argv, std::vector<std::string>* storage) {
+  storage->reserve(argc);
+  std::vector<char*> out;
+  for (int i = 0; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (i > 0 && arg.rfind("--", 0) == 0) {
+      const size_t end = std::min(arg.find('='), arg.size());
+      for (size_t j = 2; j < end; ++j) {
+        if (arg[j] == '-') arg[j] = '_';
+      }
+    }
+    storage->push_back(arg);
+  }
+  for (std::string& s : *storage) out.push_back(s.data());
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace zett::server;
+  absl::SetProgramUsageMessage(
+      "zett-server --model-repository DIR --listen ADDR [--metrics-listen ADDR]");
+  std::vector<std::string> storage;
+  std::vector<char*> args = NormalizeFlagNames(argc, argv, &storage);
+  absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
+
+  ServerOptions options;
+  options.model_repository = absl::GetFlag(FLAGS_model_repository);
+  if (options.model_repository.empty()) {
+    std::fprintf(stderr, "zett-server: --model-repository DIR is required\n");
+    return 2;
+  }
+  options.listen = absl::GetFlag(FLAGS_listen);
+  options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  ServiceLimits& limits = options.service.limits;
+  limits.max_request_bytes = absl::GetFlag(FLAGS_max_request_bytes);
+  limits.max_vocab = absl::GetFlag(FLAGS_max_vocab);
+  limits.max_token_bytes = absl::GetFlag(FLAGS_max_token_bytes);
+  limits.max_concurrent_requests = absl::GetFlag(FLAGS_max_concurrent_requests);
+  limits.max_predict_tokens = absl::GetFlag(FLAGS_max_predict_tokens);
+  options.cache_bytes = absl::GetFlag(FLAGS_cache_bytes);
+  options.max_batch_rows = absl::GetFlag(FLAGS_max_batch_rows);
+  options.load_threads = absl::GetFlag(FLAGS_load_threads);
+  options.tls_cert = absl::GetFlag(FLAGS_tls_cert);
+  options.tls_key = absl::GetFlag(FLAGS_tls_key);
+  options.tls_client_ca = absl::GetFlag(FLAGS_tls_client_ca);
+  if (const std::string path = absl::GetFlag(FLAGS_bearer_token_file); !path.empty()) {
+    std::ifstream in(path);
+    std::getline(in, options.service.bearer_token);
+    options.service.bearer_token =
+        std::string(absl::StripAsciiWhitespace(options.service.bearer_token));
+    if (options.service.bearer_token.empty()) {
+      std::fprintf(stderr, "zett-server: no token in --bearer_token_file %s\n", path.c_str());
+      return 2;
+    }
+  }
+
+  // Block the stop signals in every thread; the main thread takes them with sigwait().
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  absl::StatusOr<std::unique_ptr<ZettServer>> server =
+      ZettServer::Start(options, MakeDefaultModelLoader());
+  if (!server.ok()) {
+    LogError("server_start_failed", {{"error", server.status().ToString()}});
+    return 1;
+  }
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  LogInfo("signal", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  (*server)->Shutdown(absl::Seconds(absl::GetFlag(FLAGS_drain_seconds)));
+  return 0;
+}

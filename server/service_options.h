@@ -1,0 +1,32 @@
+// Limits and policies of the zett.v1 service. Every limit, when exceeded, is answered with
+// RESOURCE_EXHAUSTED and a message naming the limit and the offending value.
+#ifndef ZETT_SERVER_SERVICE_OPTIONS_H_
+#define ZETT_SERVER_SERVICE_OPTIONS_H_
+
+#include <cstdint>
+#include <string>
+
+namespace zett::server {
+
+struct ServiceLimits {
+  uint64_t max_request_bytes = 64ull << 20;  // also gRPC's max receive message size
+  uint64_t max_vocab = 1ull << 18;           // tokens in the final vocabulary
+  uint64_t max_token_bytes = 256;            // bytes of one token's surface form
+  int max_concurrent_requests = 8;           // Transfer + PredictTokens in flight
+  uint64_t max_predict_tokens = 4096;        // tokens of one PredictTokens call
+  uint64_t max_message_bytes = 4ull << 20;   // every response message (gRPC's default receive)
+};
+
+struct ServiceOptions {
+  ServiceLimits limits;
+  // When non-empty, every zett.v1 call must send "authorization: Bearer <token>" (health and
+  // reflection stay open so that probes work).
+  std::string bearer_token;
+  // Row chunks of one Transfer queued ahead of the one being written: overlaps prediction with
+  // streaming while bounding the memory one request can hold.
+  int chunks_ahead = 4;
+};
+
+}  // namespace zett::server
+
+#endif  // ZETT_SERVER_SERVICE_OPTIONS_H_

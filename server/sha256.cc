@@ -1,0 +1,72 @@
+#include "server/sha256.h"
+
+#include <openssl/evp.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace zett::server {
+
+Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
+  EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr);
+}
+
+Sha256::~Sha256() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
+
+void Sha256::Update(const void* data, size_t size) {
+  EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), data, size);
+}
+
+std::string Sha256::Digest() {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), digest, &length);
+  return std::string(reinterpret_cast<const char*>(digest), length);
+}
+
+std::string Sha256Digest(absl::string_view data) {
+  Sha256 sha;
+  sha.Update(data);
+  return sha.Digest();
+}
+
+std::string HexEncode(absl::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    hex.push_back(kDigits[c >> 4]);
+    hex.push_back(kDigits[c & 15]);
+  }
+  return hex;
+}
+
+absl::StatusOr<FileDigest> Sha256File(const std::string& path) {
+  std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (file == nullptr) {
+    return absl::NotFoundError(absl::StrCat("cannot open ", path, ": ", std::strerror(errno)));
+  }
+  Sha256 sha;
+  FileDigest result;
+  std::vector<char> buffer(1 << 20);
+  while (true) {
+    const size_t n = std::fread(buffer.data(), 1, buffer.size(), file.get());
+    sha.Update(buffer.data(), n);
+    result.size += n;
+    if (n < buffer.size()) break;
+  }
+  if (std::ferror(file.get())) {
+    return absl::DataLossError(
+        absl::StrCat("read error in ", path, " after ", result.size, " bytes"));
+  }
+  result.sha256_hex = HexEncode(sha.Digest());
+  return result;
+}
+
+}  // namespace zett::server

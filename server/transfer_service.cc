@@ -1,0 +1,451 @@
+#include "server/transfer_service.h"
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "core/util/status_macros.h"
+#include "server/dtype_codec.h"
+#include "server/log.h"
+#include "server/request_validation.h"
+#include "server/sha256.h"
+#include "server/status_mapping.h"
+
+namespace zett::server {
+namespace {
+
+// How often a waiting handler looks at cancellation and the deadline.
+constexpr absl::Duration kPollInterval = absl::Milliseconds(10);
+
+double SecondsSince(absl::Time start) { return absl::ToDoubleSeconds(absl::Now() - start); }
+
+// Admission control over Transfer + PredictTokens: RESOURCE_EXHAUSTED beyond the limit.
+class Admission {
+ public:
+  Admission(std::atomic<int>* active, int limit, ServerMetrics* metrics)
+      : active_(active), metrics_(metrics), admitted_(++*active <= limit) {
+    if (admitted_) {
+      metrics_->AddInflight(1);
+    } else {
+      --*active_;
+    }
+  }
+  ~Admission() {
+    if (admitted_) {
+      --*active_;
+      metrics_->AddInflight(-1);
+    }
+  }
+  bool admitted() const { return admitted_; }
+
+ private:
+  std::atomic<int>* active_;
+  ServerMetrics* metrics_;
+  const bool admitted_;
+};
+
+void FillTokenEntry(uint64_t id, const TokenInfo& info, v1::TokenEntry* entry) {
+  entry->set_id(static_cast<uint32_t>(id));
+  entry->set_token(info.token);
+  entry->set_special(info.special);
+  entry->set_truncated(info.truncated);
+  entry->set_added(info.added);
+  entry->set_copied(info.copied);
+}
+
+// Writes messages to the client and, while the stream stays small enough, keeps copies for the
+// result cache.
+class StreamWriter {
+ public:
+  StreamWriter(grpc::ServerWriter<v1::TransferResponse>* writer, bool keep)
+      : writer_(writer), keep_(keep) {}
+
+  absl::Status Write(v1::TransferResponse message) {
+    const absl::Time start = absl::Now();
+    const bool ok = writer_->Write(message);
+    write_seconds_ += SecondsSince(start);
+    if (!ok) return absl::CancelledError("the client closed the stream");
+    if (keep_) {
+      kept_.bytes += message.ByteSizeLong();
+      kept_.messages.push_back(std::move(message));
+    }
+    return absl::OkStatus();
+  }
+
+  CachedTransfer TakeKept() { return std::move(kept_); }
+  double write_seconds() const { return write_seconds_; }
+
+ private:
+  grpc::ServerWriter<v1::TransferResponse>* writer_;
+  const bool keep_;
+  CachedTransfer kept_;
+  double write_seconds_ = 0;
+};
+
+}  // namespace
+
+TransferService::TransferService(ServiceOptions options, const ModelRepository* repository,
+                                 PredictQueue* queue, ResultCache* cache, ServerMetrics* metrics)
+    : options_(std::move(options)),
+      repository_(repository),
+      queue_(queue),
+      cache_(cache),
+      metrics_(metrics) {}
+
+absl::Status TransferService::CheckAuth(const grpc::ServerContext* context) const {
+  if (options_.bearer_token.empty()) return absl::OkStatus();
+  const auto& metadata = context->client_metadata();
+  const auto it = metadata.find("authorization");
+  if (it == metadata.end()) {
+    return absl::UnauthenticatedError("missing 'authorization: Bearer <token>' metadata");
+  }
+  const std::string value(it->second.data(), it->second.size());
+  if (value != "Bearer " + options_.bearer_token) {
+    return absl::UnauthenticatedError("the bearer token is not accepted");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status TransferService::AwaitRows(grpc::ServerContext* context, PendingRows& pending,
+                                        CancelFlag& cancel) const {
+  while (!pending.WaitFor(kPollInterval)) {
+    if (std::chrono::system_clock::now() > context->deadline()) {
+      cancel = true;
+      return absl::DeadlineExceededError("the deadline passed while rows were being predicted");
+    }
+    if (context->IsCancelled()) {
+      cancel = true;
+      return absl::CancelledError("the client cancelled the call");
+    }
+  }
+  return pending.result().status();
+}
+
+grpc::Status TransferService::Finish(const std::string& method, const absl::Status& status,
+                                     absl::Time start, const std::string& model, uint64_t rows) {
+  const grpc::Status grpc_status = ToGrpcStatus(status);
+  const double seconds = SecondsSince(start);
+  metrics_->CountRequest(method, grpc_status.error_code());
+  metrics_->ObservePhase(method, "total", seconds);
+  auto log = status.ok() ? &LogInfo : &LogWarning;
+  log("request", {{"method", method},
+                  {"model", model},
+                  {"code", GrpcCodeName(grpc_status.error_code())},
+                  {"rows", absl::StrCat(rows)},
+                  {"seconds", absl::StrCat(seconds)},
+                  {"message", std::string(status.message())}});
+  return grpc_status;
+}
+
+grpc::Status TransferService::Transfer(grpc::ServerContext* context,
+                                       const v1::TransferRequest* request,
+                                       grpc::ServerWriter<v1::TransferResponse>* writer) {
+  const absl::Time start = absl::Now();
+  Admission admission(&active_, options_.limits.max_concurrent_requests, metrics_);
+  uint64_t rows = 0;
+  absl::Status status;
+  if (!admission.admitted()) {
+    status = absl::ResourceExhaustedError(
+        absl::StrCat("server busy: ", options_.limits.max_concurrent_requests,
+                     " requests in flight (max_concurrent_requests); retry with backoff"));
+  } else {
+    status = DoTransfer(context, *request, writer, &rows);
+  }
+  return Finish("Transfer", status, start, request->model(), rows);
+}
+
+absl::Status TransferService::DoTransfer(grpc::ServerContext* context,
+                                         const v1::TransferRequest& request,
+                                         grpc::ServerWriter<v1::TransferResponse>* writer,
+                                         uint64_t* rows_out) {
+  const absl::Time start = absl::Now();
+  RETURN_IF_ERROR(CheckAuth(context));
+  if (request.model().empty()) return absl::InvalidArgumentError("model: empty");
+  if (request.ByteSizeLong() > options_.limits.max_request_bytes) {
+    return absl::ResourceExhaustedError(absl::StrCat("request of ", request.ByteSizeLong(),
+                                                     " bytes, limit ",
+                                                     options_.limits.max_request_bytes));
+  }
+  ASSIGN_OR_RETURN(const TokenizerInput input, TokenizerInputFromRequest(request, options_.limits));
+  ASSIGN_OR_RETURN(const ResolvedModel resolved,
+                   repository_->Resolve(request.model(), request.version()));
+  const ModelMetadata& metadata = resolved.model->metadata();
+  ASSIGN_OR_RETURN(const ResolvedOptions options,
+                   ResolveOptions(request.options(), resolved.name, metadata, options_.limits));
+
+  const std::string cache_key =
+      TransferCacheKey(resolved.name, resolved.version, request, options.proto);
+  if (std::shared_ptr<const CachedTransfer> cached = cache_->Lookup(cache_key)) {
+    metrics_->CountCache(true);
+    StreamWriter stream(writer, /*keep=*/false);
+    uint64_t bytes = 0;
+    for (v1::TransferResponse message : cached->messages) {
+      if (message.has_header()) message.mutable_header()->set_cache_hit(true);
+      if (message.has_rows()) bytes += message.rows().data().size();
+      if (message.has_trailer()) {
+        message.mutable_trailer()->set_parse_seconds(0);
+        message.mutable_trailer()->set_decompose_seconds(0);
+        message.mutable_trailer()->set_predict_seconds(0);
+        message.mutable_trailer()->set_queue_seconds(0);
+        message.mutable_trailer()->set_total_seconds(SecondsSince(start));
+        *rows_out = message.trailer().rows_streamed();
+      }
+      RETURN_IF_ERROR(stream.Write(std::move(message)));
+    }
+    metrics_->AddStreamed(*rows_out, bytes);
+    return absl::OkStatus();
+  }
+  metrics_->CountCache(false);
+
+  const absl::Time prepare_start = absl::Now();
+  absl::StatusOr<PreparedTransfer> prepared_or = resolved.model->Prepare(input, options.prepare);
+  metrics_->ObservePhase("Transfer", "prepare", SecondsSince(prepare_start));
+  if (!prepared_or.ok()) return prepared_or.status();
+  RETURN_IF_ERROR(CheckPrepared(*prepared_or, options_.limits));
+  prepared_or->language_id = options.prepare.language_id;
+  auto prepared = std::make_shared<const PreparedTransfer>(*std::move(prepared_or));
+  if (context->IsCancelled()) return absl::CancelledError("the client cancelled the call");
+
+  const uint64_t vocab_size = prepared->num_rows();
+  const v1::DType dtype = options.proto.dtype();
+  uint64_t expected_bytes = 0;
+  for (v1::Matrix m : options.matrices) {
+    expected_bytes += vocab_size * MatrixCols(metadata, m) * DTypeSize(dtype);
+  }
+  StreamWriter stream(writer, /*keep=*/expected_bytes <= cache_->capacity_bytes());
+
+  // Header, then the vocabulary in blocks that stay far below the message limit.
+  v1::TransferResponse header_message;
+  v1::TransferHeader* header = header_message.mutable_header();
+  header->set_model(resolved.name);
+  header->set_version(resolved.version);
+  header->set_dtype(dtype);
+  header->set_tied_embeddings(metadata.tied_embeddings);
+  header->set_vocab_size(vocab_size);
+  header->set_max_rows_per_block(static_cast<uint32_t>(options.rows_per_block));
+  for (v1::Matrix m : options.matrices) {
+    v1::MatrixShape* shape = header->add_shapes();
+    shape->set_matrix(m);
+    shape->set_rows(vocab_size);
+    shape->set_cols(MatrixCols(metadata, m));
+  }
+  RETURN_IF_ERROR(stream.Write(std::move(header_message)));
+  uint64_t truncated = 0;
+  uint64_t added = 0;
+  const uint64_t vocab_budget = options_.limits.max_message_bytes / 2;
+  for (uint64_t id = 0; id < vocab_size;) {
+    v1::TransferResponse message;
+    v1::VocabularyBlock* block = message.mutable_vocabulary();
+    block->set_first_id(id);
+    uint64_t bytes = 0;
+    for (; id < vocab_size && bytes < vocab_budget; ++id) {
+      const TokenInfo& info = prepared->vocabulary[id];
+      FillTokenEntry(id, info, block->add_tokens());
+      bytes += info.token.size() + 16;
+      truncated += info.truncated;
+      added += info.added;
+    }
+    RETURN_IF_ERROR(stream.Write(std::move(message)));
+  }
+
+  // Rows: keep `chunks_ahead` chunks queued while the oldest one is written.
+  auto cancel = std::make_shared<CancelFlag>(false);
+  struct Chunk {
+    uint64_t first_row;
+    uint64_t num_rows;
+    std::shared_ptr<PendingRows> pending;
+  };
+  std::deque<Chunk> chunks;
+  uint64_t next_row = 0;
+  auto submit_more = [&] {
+    while (next_row < vocab_size && chunks.size() < static_cast<size_t>(options_.chunks_ahead)) {
+      const uint64_t n = std::min(options.rows_per_block, vocab_size - next_row);
+      chunks.push_back(
+          {next_row, n,
+           queue_->Submit(resolved.model, prepared, next_row, n, dtype, options.matrices, cancel)});
+      next_row += n;
+    }
+  };
+  // Dropping the queued rows is the job of the cancel flag, whatever the exit path.
+  struct CancelOnExit {
+    std::shared_ptr<CancelFlag> flag;
+    ~CancelOnExit() { *flag = true; }
+  } cancel_on_exit{cancel};
+
+  std::vector<std::unique_ptr<Sha256>> checksums;
+  for (size_t m = 0; m < options.matrices.size(); ++m)
+    checksums.push_back(std::make_unique<Sha256>());
+  double queue_seconds = 0;
+  double predict_seconds = 0;
+  uint64_t rows_streamed = 0;
+  uint64_t bytes_streamed = 0;
+  submit_more();
+  while (!chunks.empty()) {
+    Chunk chunk = std::move(chunks.front());
+    chunks.pop_front();
+    RETURN_IF_ERROR(AwaitRows(context, *chunk.pending, *cancel));
+    queue_seconds += chunk.pending->queue_seconds();
+    predict_seconds += chunk.pending->predict_seconds();
+    submit_more();
+    const RowBatchOutput& output = *chunk.pending->result();
+    for (size_t m = 0; m < options.matrices.size(); ++m) {
+      const uint64_t cols = MatrixCols(metadata, options.matrices[m]);
+      if (output.data[m].size() != chunk.num_rows * cols * DTypeSize(dtype)) {
+        return absl::InternalError(absl::StrCat(
+            "engine contract: ", v1::Matrix_Name(options.matrices[m]), " rows ", chunk.first_row,
+            "+", chunk.num_rows, " came back with ", output.data[m].size(), " bytes"));
+      }
+      v1::TransferResponse message;
+      v1::RowBlock* block = message.mutable_rows();
+      block->set_matrix(options.matrices[m]);
+      block->set_first_row(chunk.first_row);
+      block->set_num_rows(chunk.num_rows);
+      block->set_data(output.data[m]);
+      checksums[m]->Update(output.data[m]);
+      rows_streamed += chunk.num_rows;
+      bytes_streamed += output.data[m].size();
+      metrics_->AddStreamed(chunk.num_rows, output.data[m].size());
+      RETURN_IF_ERROR(stream.Write(std::move(message)));
+    }
+  }
+
+  v1::TransferResponse trailer_message;
+  v1::TransferTrailer* trailer = trailer_message.mutable_trailer();
+  for (size_t m = 0; m < options.matrices.size(); ++m) {
+    v1::MatrixChecksum* checksum = trailer->add_checksums();
+    checksum->set_matrix(options.matrices[m]);
+    checksum->set_sha256(checksums[m]->Digest());
+  }
+  trailer->set_vocab_size(vocab_size);
+  trailer->set_truncated_tokens(truncated);
+  trailer->set_added_tokens(added);
+  trailer->set_parse_seconds(prepared->parse_seconds);
+  trailer->set_decompose_seconds(prepared->decompose_seconds);
+  trailer->set_predict_seconds(predict_seconds);
+  trailer->set_queue_seconds(queue_seconds);
+  trailer->set_rows_streamed(rows_streamed);
+  trailer->set_bytes_streamed(bytes_streamed);
+  trailer->set_total_seconds(SecondsSince(start));
+  RETURN_IF_ERROR(stream.Write(std::move(trailer_message)));
+  *rows_out = rows_streamed;
+
+  metrics_->ObservePhase("Transfer", "queue", queue_seconds);
+  metrics_->ObservePhase("Transfer", "predict", predict_seconds);
+  metrics_->ObservePhase("Transfer", "stream", stream.write_seconds());
+  if (expected_bytes <= cache_->capacity_bytes()) {
+    cache_->Insert(cache_key, std::make_shared<const CachedTransfer>(stream.TakeKept()));
+    metrics_->SetCacheBytes(cache_->size_bytes());
+  }
+  return absl::OkStatus();
+}
+
+grpc::Status TransferService::PredictTokens(grpc::ServerContext* context,
+                                            const v1::PredictTokensRequest* request,
+                                            v1::PredictTokensResponse* response) {
+  const absl::Time start = absl::Now();
+  Admission admission(&active_, options_.limits.max_concurrent_requests, metrics_);
+  absl::Status status;
+  if (!admission.admitted()) {
+    status = absl::ResourceExhaustedError(
+        absl::StrCat("server busy: ", options_.limits.max_concurrent_requests,
+                     " requests in flight (max_concurrent_requests); retry with backoff"));
+  } else {
+    status = DoPredictTokens(context, *request, response);
+  }
+  return Finish("PredictTokens", status, start, request->model(), response->tokens_size());
+}
+
+absl::Status TransferService::DoPredictTokens(grpc::ServerContext* context,
+                                              const v1::PredictTokensRequest& request,
+                                              v1::PredictTokensResponse* response) {
+  RETURN_IF_ERROR(CheckAuth(context));
+  if (request.model().empty()) return absl::InvalidArgumentError("model: empty");
+  ASSIGN_OR_RETURN(TokenizerInput input,
+                   TokenizerInputFromList(request.tokens(), "tokens",
+                                          options_.limits.max_predict_tokens, options_.limits));
+  ASSIGN_OR_RETURN(const ResolvedModel resolved,
+                   repository_->Resolve(request.model(), request.version()));
+  const ModelMetadata& metadata = resolved.model->metadata();
+  ASSIGN_OR_RETURN(const ResolvedOptions options,
+                   ResolveOptions(request.options(), resolved.name, metadata, options_.limits));
+  const v1::DType dtype = options.proto.dtype();
+  uint64_t response_bytes = 0;
+  for (v1::Matrix m : options.matrices) {
+    response_bytes += input.tokens.size() * MatrixCols(metadata, m) * DTypeSize(dtype);
+  }
+  if (response_bytes + 64 * input.tokens.size() > options_.limits.max_message_bytes) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("tokens: ", input.tokens.size(), " tokens need about ", response_bytes,
+                     " bytes of rows, over the ", options_.limits.max_message_bytes,
+                     "-byte message limit; use Transfer with a token_list"));
+  }
+
+  const absl::Time prepare_start = absl::Now();
+  absl::StatusOr<PreparedTransfer> prepared_or = resolved.model->Prepare(input, options.prepare);
+  metrics_->ObservePhase("PredictTokens", "prepare", SecondsSince(prepare_start));
+  if (!prepared_or.ok()) return prepared_or.status();
+  RETURN_IF_ERROR(CheckPrepared(*prepared_or, options_.limits));
+  prepared_or->language_id = options.prepare.language_id;
+  auto prepared = std::make_shared<const PreparedTransfer>(*std::move(prepared_or));
+
+  auto cancel = std::make_shared<CancelFlag>(false);
+  std::shared_ptr<PendingRows> pending = queue_->Submit(
+      resolved.model, prepared, 0, prepared->num_rows(), dtype, options.matrices, cancel);
+  RETURN_IF_ERROR(AwaitRows(context, *pending, *cancel));
+  metrics_->ObservePhase("PredictTokens", "queue", pending->queue_seconds());
+  metrics_->ObservePhase("PredictTokens", "predict", pending->predict_seconds());
+
+  const RowBatchOutput& output = *pending->result();
+  for (uint64_t id = 0; id < prepared->num_rows(); ++id) {
+    FillTokenEntry(id, prepared->vocabulary[id], response->add_tokens());
+  }
+  uint64_t bytes = 0;
+  for (size_t m = 0; m < options.matrices.size(); ++m) {
+    v1::MatrixShape* shape = response->add_shapes();
+    shape->set_matrix(options.matrices[m]);
+    shape->set_rows(prepared->num_rows());
+    shape->set_cols(MatrixCols(metadata, options.matrices[m]));
+    v1::RowBlock* block = response->add_rows();
+    block->set_matrix(options.matrices[m]);
+    block->set_first_row(0);
+    block->set_num_rows(prepared->num_rows());
+    block->set_data(output.data[m]);
+    bytes += output.data[m].size();
+  }
+  response->set_dtype(dtype);
+  metrics_->AddStreamed(prepared->num_rows() * options.matrices.size(), bytes);
+  return absl::OkStatus();
+}
+
+grpc::Status TransferService::ListModels(grpc::ServerContext* context, const v1::ListModelsRequest*,
+                                         v1::ListModelsResponse* response) {
+  const absl::Time start = absl::Now();
+  absl::Status status = CheckAuth(context);
+  if (status.ok()) {
+    for (v1::ModelInfo& info : repository_->List()) *response->add_models() = std::move(info);
+  }
+  return Finish("ListModels", status, start, "", 0);
+}
+
+grpc::Status TransferService::GetModel(grpc::ServerContext* context,
+                                       const v1::GetModelRequest* request,
+                                       v1::ModelInfo* response) {
+  const absl::Time start = absl::Now();
+  absl::Status status = CheckAuth(context);
+  if (status.ok() && request->model().empty()) status = absl::InvalidArgumentError("model: empty");
+  if (status.ok()) {
+    absl::StatusOr<v1::ModelInfo> info = repository_->Info(request->model());
+    if (info.ok()) {
+      *response = *std::move(info);
+    } else {
+      status = info.status();
+    }
+  }
+  return Finish("GetModel", status, start, request->model(), 0);
+}
+
+}  // namespace zett::server
