@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# CI check of deploy/: renders every kustomize overlay with Debian 12's kubectl (kustomize
+# v2.0.3, scripts/deploy/fetch_kubectl.sh), validates each render against the Kubernetes 1.27
+# and Prometheus Operator schemas plus the project's rules (validate_manifests.mjs), and checks
+# and unit-tests the alerting rules with promtool. Non-zero on any failure.
+#   usage: scripts/deploy/validate_manifests.sh [OUT_DIR]   (renders land in OUT_DIR)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out=${1:-build/deploy/rendered}
+mkdir -p "$out"
+[ -d .cache/npm/node_modules/kubernetes-models ] || bash scripts/fetch_references.sh >&2
+kubectl=$(bash scripts/deploy/fetch_kubectl.sh)
+
+# overlay → what the validator expects of it
+declare -A expect=([gpu-production]=--gpu [cpu-dev]=--no-gpu)
+failed=0
+for overlay in deploy/k8s/overlays/*/; do
+  name=$(basename "$overlay")
+  [ -n "${expect[$name]:-}" ] || { echo "validate_manifests: no expectation for overlay $name" >&2; failed=1; continue; }
+  if ! "$kubectl" kustomize "$overlay" > "$out/$name.yaml"; then
+    echo "validate_manifests: kustomize failed on $overlay" >&2
+    failed=1
+    continue
+  fi
+  node scripts/deploy/validate_manifests.mjs --npm .cache/npm --file "$out/$name.yaml" \
+    "${expect[$name]}" --alerts deploy/prometheus/zett-alerts.yml || failed=1
+done
+promtool check rules deploy/prometheus/zett-alerts.yml || failed=1
+promtool test rules tests/deploy/zett-alerts.test.yml || failed=1
+[ "$failed" -eq 0 ] && echo "validate_manifests: all overlays valid"
+exit "$failed"
