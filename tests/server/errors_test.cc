@@ -1,0 +1,259 @@
+// The error matrix of zett.v1 over loopback: each bad request gets its own gRPC code and a
+// message that names what and where, a corrupt version FAILS while the others serve, limits
+// answer RESOURCE_EXHAUSTED, and deadlines and cancellation stop the queued work.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "tests/server/loopback.h"
+
+namespace zett::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kTied[] = R"({"hidden_size": 16, "tied": true, "surface_maxlen": 4})";
+// 64 columns, 0.5 ms per row: a 4000-token transfer takes about 2 s of "device" time.
+constexpr char kSlow[] = R"({"hidden_size": 64, "tied": true, "surface_maxlen": 4,
+                             "predict_delay_us_per_row": 500})";
+
+class ErrorsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    root_ = new std::string(MakeTempDir("errors_test"));
+    WriteTestModelVersion(*root_, "tied", 1, kTied);
+    // Version 2 is corrupted after its manifest was written: one byte of weights.bin flipped.
+    const std::string corrupt = WriteTestModelVersion(*root_, "tied", 2, kTied);
+    std::fstream weights(corrupt + "/weights.bin", std::ios::in | std::ios::out | std::ios::binary);
+    weights.seekp(100);
+    weights.put('\x7f');
+    weights.close();
+    // Version 3 lost a file.
+    const std::string truncated = WriteTestModelVersion(*root_, "tied", 3, kTied);
+    std::filesystem::resize_file(truncated + "/weights.bin", 10);
+    WriteTestModelVersion(*root_, "slow", 1, kSlow);
+    server::ServerOptions options;
+    options.service.limits.max_vocab = 5000;
+    options.service.limits.max_token_bytes = 32;
+    options.service.limits.max_request_bytes = 256 << 10;
+    options.cache_bytes = 0;  // every request does the work
+    server_ = new LoopbackServer(*root_, options);
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    delete root_;
+  }
+
+  static grpc::Status Transfer(const v1::TransferRequest& request,
+                               StreamedTransfer* out = nullptr) {
+    grpc::ClientContext context;
+    StreamedTransfer stream = RunTransfer(server_->stub(), request, &context);
+    if (out != nullptr) *out = stream;
+    return stream.status;
+  }
+
+  static std::string* root_;
+  static LoopbackServer* server_;
+};
+
+std::string* ErrorsTest::root_ = nullptr;
+LoopbackServer* ErrorsTest::server_ = nullptr;
+
+TEST_F(ErrorsTest, UnknownModelOrVersionIsNotFound) {
+  grpc::Status status = Transfer(TokenListRequest("no-such-model", 3));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(status.error_message(), HasSubstr("no-such-model"));
+  v1::TransferRequest request = TokenListRequest("tied", 3);
+  request.set_version(9);
+  status = Transfer(request);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(status.error_message(), HasSubstr("version 9"));
+  v1::GetModelRequest get;
+  get.set_model("no-such-model");
+  v1::ModelInfo info;
+  grpc::ClientContext context;
+  EXPECT_EQ(server_->stub().GetModel(&context, get, &info).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(ErrorsTest, CorruptVersionsFailWhileTheOtherServes) {
+  v1::GetModelRequest get;
+  get.set_model("tied");
+  v1::ModelInfo info;
+  grpc::ClientContext context;
+  ASSERT_TRUE(server_->stub().GetModel(&context, get, &info).ok());
+  ASSERT_EQ(info.versions_size(), 3);
+  EXPECT_EQ(info.versions(0).state(), v1::VERSION_STATE_AVAILABLE);
+  EXPECT_EQ(info.versions(1).state(), v1::VERSION_STATE_FAILED);
+  EXPECT_THAT(info.versions(1).reason(), HasSubstr("weights.bin: SHA-256"));
+  EXPECT_EQ(info.versions(2).state(), v1::VERSION_STATE_FAILED);
+  EXPECT_THAT(info.versions(2).reason(), HasSubstr("weights.bin: size 10 bytes"));
+
+  // Latest-available resolves to version 1; asking for a failed one says why.
+  StreamedTransfer stream;
+  ASSERT_TRUE(Transfer(TokenListRequest("tied", 4), &stream).ok());
+  EXPECT_EQ(stream.header.version(), 1);
+  v1::TransferRequest request = TokenListRequest("tied", 4);
+  request.set_version(2);
+  const grpc::Status status = Transfer(request);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(status.error_message(), HasSubstr("SHA-256"));
+}
+
+TEST_F(ErrorsTest, MalformedInputIsInvalidArgumentSayingWhere) {
+  struct Case {
+    std::string name;
+    v1::TransferRequest request;
+    std::string where;
+  };
+  std::vector<Case> cases;
+  {
+    v1::TransferRequest r;
+    r.set_model("tied");
+    cases.push_back({"no tokenizer", r, "tokenizer: none of"});
+  }
+  {
+    v1::TransferRequest r;
+    r.set_model("tied");
+    r.set_tokenizer_json("{\"model\": {\"vocab\": [1, 2,");
+    cases.push_back({"truncated json", r, "tokenizer_json: not JSON, parse error at byte"});
+  }
+  {
+    v1::TransferRequest r;
+    r.set_model("tied");
+    r.set_tokenizer_json(R"({"model": {"vocab": {"a": 0, "b": 7}}})");
+    cases.push_back({"bad id", r, "model.vocab[\"b\"]"});
+  }
+  {
+    v1::TransferRequest r = TokenListRequest("tied", 3);
+    r.mutable_token_list()->set_tokens(1, "");
+    cases.push_back({"empty token", r, "token_list.tokens[1]: empty token"});
+  }
+  {
+    v1::TransferRequest r = TokenListRequest("tied", 3);
+    r.mutable_token_list()->set_kind(v1::TOKEN_KIND_UNSPECIFIED);
+    cases.push_back({"no kind", r, "token_list.kind"});
+  }
+  {
+    v1::TransferRequest r = TokenListRequest("tied", 3);
+    r.mutable_options()->add_matrices(v1::MATRIX_INPUT_EMBEDDINGS);
+    r.mutable_options()->add_matrices(v1::MATRIX_OUTPUT_EMBEDDINGS);
+    cases.push_back({"tied output", r, "options.matrices[1]: MATRIX_OUTPUT_EMBEDDINGS"});
+  }
+  {
+    v1::TransferRequest r = TokenListRequest("tied", 3);
+    r.mutable_options()->set_dtype(static_cast<v1::DType>(9));
+    cases.push_back({"dtype", r, "options.dtype: unknown value 9"});
+  }
+  {
+    v1::TransferRequest r = TokenListRequest("tied", 3);
+    r.mutable_options()->set_language("de");
+    cases.push_back({"language", r, "options.language"});
+  }
+  {
+    v1::TransferRequest r = TokenListRequest("", 3);
+    cases.push_back({"no model", r, "model: empty"});
+  }
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    StreamedTransfer stream;
+    const grpc::Status status = Transfer(c.request, &stream);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+    EXPECT_THAT(status.error_message(), HasSubstr(c.where));
+    EXPECT_FALSE(stream.has_header);
+  }
+}
+
+TEST_F(ErrorsTest, LimitsAreResourceExhausted) {
+  // Vocabulary over max_vocab (5000).
+  grpc::Status status = Transfer(TokenListRequest("tied", 5001));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(status.error_message(), HasSubstr("limit 5000"));
+  // Token over max_token_bytes (32).
+  v1::TransferRequest request = TokenListRequest("tied", 3);
+  request.mutable_token_list()->set_tokens(2, std::string(33, 'x'));
+  status = Transfer(request);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(status.error_message(), HasSubstr("token_list.tokens[2]: 33 bytes"));
+  // Request over max_request_bytes (256 KiB): refused by gRPC before any work.
+  request = TokenListRequest("tied", 1);
+  request.set_tokenizer_json(std::string(300 << 10, ' '));
+  status = Transfer(request);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  // PredictTokens rows that would not fit one 4 MiB message.
+  v1::PredictTokensRequest predict;
+  predict.set_model("tied");
+  predict.mutable_tokens()->set_kind(v1::TOKEN_KIND_BYTE_LEVEL);
+  for (int i = 0; i < 4096; ++i) predict.mutable_tokens()->add_tokens(absl::StrCat("p", i));
+  predict.mutable_tokens()->add_tokens("one too many");
+  v1::PredictTokensResponse response;
+  grpc::ClientContext context;
+  status = server_->stub().PredictTokens(&context, predict, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(status.error_message(), HasSubstr("tokens.tokens: 4097 tokens, limit 4096"));
+}
+
+TEST_F(ErrorsTest, DeadlineStopsTheWork) {
+  const auto& model = *server_->loader().Loaded("slow", 1);
+  v1::TransferRequest request = TokenListRequest("slow", 4000);
+  request.mutable_options()->set_rows_per_chunk(100);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(300));
+  const uint64_t before = model.rows_predicted();
+  const StreamedTransfer stream = RunTransfer(server_->stub(), request, &context);
+  EXPECT_EQ(stream.status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  const uint64_t settled = model.rows_predicted();
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  EXPECT_EQ(model.rows_predicted(), settled) << "work went on after the deadline";
+  EXPECT_LT(settled - before, 4000u / 2);
+}
+
+TEST_F(ErrorsTest, CancelMidStreamStopsTheWork) {
+  const auto& model = *server_->loader().Loaded("slow", 1);
+  v1::TransferRequest request = TokenListRequest("slow", 4000);
+  request.mutable_options()->set_rows_per_chunk(100);
+  const uint64_t before = model.rows_predicted();
+  grpc::ClientContext context;
+  auto reader = server_->stub().Transfer(&context, request);
+  v1::TransferResponse response;
+  int row_blocks = 0;
+  while (reader->Read(&response)) {
+    if (response.has_rows() && ++row_blocks == 2) break;
+  }
+  ASSERT_EQ(row_blocks, 2);
+  context.TryCancel();
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  const uint64_t settled = model.rows_predicted();
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  EXPECT_EQ(model.rows_predicted(), settled) << "work went on after the cancel";
+  EXPECT_LT(settled - before, 4000u / 2);
+}
+
+TEST_F(ErrorsTest, TooManyConcurrentRequestsIsResourceExhausted) {
+  const std::string root = MakeTempDir("errors_concurrency");
+  WriteTestModelVersion(root, "slow", 1, kSlow);
+  server::ServerOptions options;
+  options.service.limits.max_concurrent_requests = 1;
+  LoopbackServer busy(root, options);
+  grpc::ClientContext first;
+  auto reader = busy.stub().Transfer(&first, TokenListRequest("slow", 4000));
+  v1::TransferResponse response;
+  ASSERT_TRUE(reader->Read(&response));  // the header: the first call holds the only slot
+  ASSERT_TRUE(response.has_header());
+  grpc::ClientContext second;
+  const StreamedTransfer refused = RunTransfer(busy.stub(), TokenListRequest("slow", 3), &second);
+  EXPECT_EQ(refused.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(refused.status.error_message(), HasSubstr("max_concurrent_requests"));
+  first.TryCancel();
+  reader->Finish();
+}
+
+}  // namespace
+}  // namespace zett::testing

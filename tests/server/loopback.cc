@@ -1,0 +1,208 @@
+#include "tests/server/loopback.h"
+
+#include <google/protobuf/unknown_field_set.h>
+#include <grpcpp/generic/generic_stub.h>
+
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+#include "server/request_validation.h"
+
+namespace zett::testing {
+namespace {
+
+std::string ByteBufferToString(const grpc::ByteBuffer& buffer) {
+  std::vector<grpc::Slice> slices;
+  (void)buffer.Dump(&slices);
+  std::string out;
+  for (const grpc::Slice& s : slices)
+    out.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  return out;
+}
+
+grpc::ByteBuffer StringToByteBuffer(const std::string& bytes) {
+  grpc::Slice slice(bytes);
+  return grpc::ByteBuffer(&slice, 1);
+}
+
+// Field 1 (string) of a protobuf message encoded as `name_field` = 1.
+std::string EncodeStringField(int field, const std::string& value) {
+  std::string out;
+  out.push_back(static_cast<char>((field << 3) | 2));
+  out.push_back(static_cast<char>(value.size()));  // short values only
+  return out + value;
+}
+
+}  // namespace
+
+LoopbackServer::LoopbackServer(const std::string& root, server::ServerOptions options,
+                               absl::Notification* gate)
+    : loader_(std::make_shared<DeterministicTestLoader>(gate)) {
+  options.model_repository = root;
+  options.listen = "127.0.0.1:0";
+  absl::StatusOr<std::unique_ptr<server::ZettServer>> started =
+      server::ZettServer::Start(options, loader_);
+  if (!started.ok()) {
+    std::fprintf(stderr, "LoopbackServer: %s\n", started.status().ToString().c_str());
+    std::abort();
+  }
+  server_ = *std::move(started);
+  if (gate == nullptr) server_->WaitUntilLoaded();
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(4 << 20);  // the default, stated: every message must fit
+  channel_ = grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                       grpc::InsecureChannelCredentials(), args);
+  stub_ = v1::TokenizerTransfer::NewStub(channel_);
+}
+
+LoopbackServer::~LoopbackServer() { server_->Shutdown(absl::Seconds(1)); }
+
+StreamedTransfer RunTransfer(v1::TokenizerTransfer::Stub& stub, const v1::TransferRequest& request,
+                             grpc::ClientContext* context) {
+  StreamedTransfer out;
+  auto reader = stub.Transfer(context, request);
+  v1::TransferResponse response;
+  std::map<v1::Matrix, uint64_t> next_row;
+  std::map<v1::Matrix, uint64_t> cols;
+  while (reader->Read(&response)) {
+    out.largest_message_bytes = std::max(out.largest_message_bytes, response.ByteSizeLong());
+    switch (response.part_case()) {
+      case v1::TransferResponse::kHeader:
+        if (out.has_header) out.order_error = "second header";
+        out.has_header = true;
+        out.header = response.header();
+        for (const v1::MatrixShape& shape : out.header.shapes()) {
+          cols[shape.matrix()] = shape.cols();
+          out.matrices[shape.matrix()] = "";
+        }
+        break;
+      case v1::TransferResponse::kVocabulary:
+        if (response.vocabulary().first_id() != out.vocabulary.size()) {
+          out.order_error = "vocabulary block out of order";
+        }
+        for (const v1::TokenEntry& e : response.vocabulary().tokens()) out.vocabulary.push_back(e);
+        break;
+      case v1::TransferResponse::kRows: {
+        const v1::RowBlock& block = response.rows();
+        if (!out.has_header || out.has_trailer || block.first_row() != next_row[block.matrix()] ||
+            out.matrices.count(block.matrix()) == 0) {
+          out.order_error = absl::StrCat("row block of matrix ", block.matrix(), " at row ",
+                                         block.first_row(), " out of order");
+        }
+        next_row[block.matrix()] = block.first_row() + block.num_rows();
+        out.matrices[block.matrix()] += block.data();
+        break;
+      }
+      case v1::TransferResponse::kTrailer:
+        out.has_trailer = true;
+        out.trailer = response.trailer();
+        break;
+      default:
+        out.order_error = "empty message";
+    }
+  }
+  out.status = reader->Finish();
+  return out;
+}
+
+int HealthCheck(const std::shared_ptr<grpc::Channel>& channel, const std::string& service) {
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  grpc::CompletionQueue cq;
+  const std::string request = service.empty() ? "" : EncodeStringField(1, service);
+  auto call = stub.PrepareUnaryCall(&context, "/grpc.health.v1.Health/Check",
+                                    StringToByteBuffer(request), &cq);
+  call->StartCall();
+  grpc::ByteBuffer response;
+  grpc::Status status;
+  call->Finish(&response, &status, reinterpret_cast<void*>(1));
+  void* tag;
+  bool ok;
+  cq.Next(&tag, &ok);
+  if (!status.ok()) return -static_cast<int>(status.error_code());
+  google::protobuf::UnknownFieldSet fields;
+  if (!fields.ParseFromString(ByteBufferToString(response))) return -100;
+  for (int i = 0; i < fields.field_count(); ++i) {
+    if (fields.field(i).number() == 1) return static_cast<int>(fields.field(i).varint());
+  }
+  return 0;  // proto3 default: UNKNOWN
+}
+
+std::vector<std::string> ReflectionServices(const std::shared_ptr<grpc::Channel>& channel) {
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  grpc::CompletionQueue cq;
+  void* tag;
+  bool ok;
+  auto call = stub.PrepareCall(
+      &context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
+  call->StartCall(reinterpret_cast<void*>(1));
+  cq.Next(&tag, &ok);
+  // ServerReflectionRequest.list_services (field 7) = "*".
+  call->Write(StringToByteBuffer(EncodeStringField(7, "*")), reinterpret_cast<void*>(2));
+  cq.Next(&tag, &ok);
+  call->WritesDone(reinterpret_cast<void*>(3));
+  cq.Next(&tag, &ok);
+  grpc::ByteBuffer response;
+  call->Read(&response, reinterpret_cast<void*>(4));
+  cq.Next(&tag, &ok);
+  const bool read_ok = ok;
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(5));
+  cq.Next(&tag, &ok);
+  std::vector<std::string> names;
+  if (!read_ok) return names;
+  // ServerReflectionResponse.list_services_response (6) → ListServiceResponse.service (1)
+  // → ServiceResponse.name (1).
+  google::protobuf::UnknownFieldSet top;
+  top.ParseFromString(ByteBufferToString(response));
+  for (int i = 0; i < top.field_count(); ++i) {
+    if (top.field(i).number() != 6) continue;
+    google::protobuf::UnknownFieldSet list;
+    list.ParseFromString(top.field(i).length_delimited());
+    for (int j = 0; j < list.field_count(); ++j) {
+      google::protobuf::UnknownFieldSet service;
+      service.ParseFromString(list.field(j).length_delimited());
+      for (int k = 0; k < service.field_count(); ++k) {
+        if (service.field(k).number() == 1) names.push_back(service.field(k).length_delimited());
+      }
+    }
+  }
+  return names;
+}
+
+v1::TransferRequest TokenListRequest(const std::string& model, int num_tokens) {
+  v1::TransferRequest request;
+  request.set_model(model);
+  v1::TokenList* list = request.mutable_token_list();
+  list->set_kind(v1::TOKEN_KIND_BYTE_LEVEL);
+  for (int i = 0; i < num_tokens; ++i) list->add_tokens(absl::StrCat("t", i));
+  return request;
+}
+
+std::map<v1::Matrix, std::string> InProcessRows(const server::LoadedModel& model,
+                                                const v1::TransferRequest& request, v1::DType dtype,
+                                                const std::vector<v1::Matrix>& matrices) {
+  server::ServiceLimits limits;
+  server::TokenizerInput input = *server::TokenizerInputFromRequest(request, limits);
+  server::PrepareOptions options;
+  options.special_tokens = request.options().special_tokens() == v1::SPECIAL_TOKEN_POLICY_PREDICT
+                               ? v1::SPECIAL_TOKEN_POLICY_PREDICT
+                               : v1::SPECIAL_TOKEN_POLICY_COPY_ORIGINAL;
+  server::PreparedTransfer prepared = *model.Prepare(input, options);
+  server::RowBatch batch;
+  batch.num_rows = prepared.num_rows();
+  batch.surface_maxlen = prepared.surface_maxlen;
+  batch.decomposition = prepared.decomposition;
+  batch.copy_source_id = prepared.copy_source_id;
+  batch.dtype = dtype;
+  batch.matrices = matrices;
+  server::RowBatchOutput output = *model.Predict(batch);
+  std::map<v1::Matrix, std::string> rows;
+  for (size_t m = 0; m < matrices.size(); ++m) rows[matrices[m]] = output.data[m];
+  return rows;
+}
+
+}  // namespace zett::testing

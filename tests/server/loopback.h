@@ -1,0 +1,72 @@
+// Test harness: a ZettServer on 127.0.0.1 (free port) over a temporary model repository of
+// DeterministicTestModel versions, a channel and stub to it, stream reassembly, and raw-bytes
+// probes of grpc.health.v1 and server reflection (their generated C++ stubs are not shipped by
+// Debian, so the tests speak the wire format through grpc::GenericStub).
+#ifndef ZETT_TESTS_SERVER_LOOPBACK_H_
+#define ZETT_TESTS_SERVER_LOOPBACK_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "proto/zett/v1/zett.grpc.pb.h"
+#include "server/zett_server.h"
+#include "tests/server/deterministic_test_model.h"
+
+namespace zett::testing {
+
+class LoopbackServer {
+ public:
+  // Starts on `root`; waits for loading unless a gate holds the loader.
+  LoopbackServer(const std::string& root, server::ServerOptions options = {},
+                 absl::Notification* gate = nullptr);
+  ~LoopbackServer();
+
+  server::ZettServer& server() { return *server_; }
+  const DeterministicTestLoader& loader() const { return *loader_; }
+  std::shared_ptr<grpc::Channel> channel() const { return channel_; }
+  v1::TokenizerTransfer::Stub& stub() { return *stub_; }
+
+ private:
+  std::shared_ptr<DeterministicTestLoader> loader_;
+  std::unique_ptr<server::ZettServer> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::TokenizerTransfer::Stub> stub_;
+};
+
+// A reassembled Transfer stream.
+struct StreamedTransfer {
+  grpc::Status status;
+  bool has_header = false;
+  v1::TransferHeader header;
+  std::vector<v1::TokenEntry> vocabulary;
+  std::map<v1::Matrix, std::string> matrices;  // [rows, cols] bytes, blocks placed by first_row
+  bool has_trailer = false;
+  v1::TransferTrailer trailer;
+  size_t largest_message_bytes = 0;
+  std::string order_error;  // non-empty when parts came out of order or overlapping
+};
+
+StreamedTransfer RunTransfer(v1::TokenizerTransfer::Stub& stub, const v1::TransferRequest& request,
+                             grpc::ClientContext* context);
+
+// grpc.health.v1.Health/Check: 1 SERVING, 2 NOT_SERVING, 0 UNKNOWN; -code on an RPC error.
+int HealthCheck(const std::shared_ptr<grpc::Channel>& channel, const std::string& service);
+
+// grpc.reflection.v1alpha list_services.
+std::vector<std::string> ReflectionServices(const std::shared_ptr<grpc::Channel>& channel);
+
+// A token-list request for `model` with byte-level tokens "t0", "t1", ...
+v1::TransferRequest TokenListRequest(const std::string& model, int num_tokens);
+
+// What the engine computes in-process for the same request (Prepare + one Predict), per matrix.
+std::map<v1::Matrix, std::string> InProcessRows(const server::LoadedModel& model,
+                                                const v1::TransferRequest& request, v1::DType dtype,
+                                                const std::vector<v1::Matrix>& matrices);
+
+}  // namespace zett::testing
+
+#endif  // ZETT_TESTS_SERVER_LOOPBACK_H_
