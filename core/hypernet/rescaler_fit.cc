@@ -8,6 +8,9 @@ namespace {
 
 constexpr double kStdEpsilon = 1e-8;  // zett's EPSILON
 
+// Per-column std with ddof 0 (numpy's default, which zett uses). x: [N, dim] -> [dim].
+at::Tensor PopulationStd(const at::Tensor& x) { return (x - x.mean(0)).pow(2).mean(0).sqrt(); }
+
 // Identity w, b for a scaler of `dim`, so predictions are read before any rescaling.
 absl::Status ResetToIdentity(Hypernet& hypernet, const std::string& name, int64_t dim) {
   return hypernet.SetRescaler(name, at::ones({dim}), at::zeros({dim}));
@@ -18,7 +21,7 @@ absl::Status ResetToIdentity(Hypernet& hypernet, const std::string& name, int64_
 std::pair<at::Tensor, at::Tensor> FitAffine(const at::Tensor& x, const at::Tensor& target_mean,
                                             const at::Tensor& target_std) {
   at::Tensor x64 = x.to(at::kDouble);
-  at::Tensor w = target_std.to(x64.options()) / (x64.std(0, /*unbiased=*/false) + kStdEpsilon);
+  at::Tensor w = target_std.to(x64.options()) / (PopulationStd(x64) + kStdEpsilon);
   at::Tensor b = target_mean.to(x64.options()) - (x64 * w).mean(0);
   return {w.to(at::kFloat), b.to(at::kFloat)};
 }
@@ -56,7 +59,7 @@ absl::Status FitRescalers(Hypernet& hypernet, const at::Tensor& source_embedding
     auto fit = [&](const std::string& name, const at::Tensor& prediction,
                    const at::Tensor& target) {
       at::Tensor t = target.to(at::kCPU, at::kDouble);
-      auto [w, b] = FitAffine(prediction.to(at::kCPU), t.mean(0), t.std(0, /*unbiased=*/false));
+      auto [w, b] = FitAffine(prediction.to(at::kCPU), t.mean(0), PopulationStd(t));
       return hypernet.SetRescaler(name, w, b);
     };
     RETURN_IF_ERROR(fit("scaler", predicted.embeddings_in, target_in));
