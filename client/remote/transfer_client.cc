@@ -1,0 +1,278 @@
+#include "client/remote/transfer_client.h"
+
+#include <grpcpp/generic/generic_stub.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "server/dtype_codec.h"
+#include "server/sha256.h"
+#include "server/status_mapping.h"
+
+namespace zett::client {
+namespace {
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+absl::Status WithPrefix(const std::string& prefix, const grpc::Status& status) {
+  const absl::Status converted = server::FromGrpcStatus(status);
+  return absl::Status(converted.code(), absl::StrCat(prefix, converted.message()));
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const ClientOptions& options) {
+  if (options.address.empty()) return absl::InvalidArgumentError("--server: empty address");
+  grpc::ChannelArguments args;
+  // The server keeps every message under 4 MiB; leave room for a server with other limits.
+  args.SetMaxReceiveMessageSize(64 << 20);
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  if (options.tls_ca_file.empty()) {
+    credentials = grpc::InsecureChannelCredentials();
+  } else {
+    absl::StatusOr<std::string> roots = ReadFile(options.tls_ca_file);
+    if (!roots.ok()) return roots.status();
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = *roots;
+    credentials = grpc::SslCredentials(ssl);
+  }
+  return grpc::CreateCustomChannel(options.address, credentials, args);
+}
+
+absl::Status StreamAssembler::Add(const v1::TransferResponse& message) {
+  switch (message.part_case()) {
+    case v1::TransferResponse::kHeader: {
+      if (has_header_) return absl::DataLossError("stream: a second header");
+      has_header_ = true;
+      result_.header = message.header();
+      const size_t value_size = server::DTypeSize(result_.header.dtype());
+      for (const v1::MatrixShape& shape : result_.header.shapes()) {
+        if (result_.matrices.count(shape.matrix())) {
+          return absl::DataLossError(
+              absl::StrCat("header: ", v1::Matrix_Name(shape.matrix()), " listed twice"));
+        }
+        MatrixData& data = result_.matrices[shape.matrix()];
+        data.rows = shape.rows();
+        data.cols = shape.cols();
+        data.bytes.reserve(shape.rows() * shape.cols() * value_size);
+        next_row_[shape.matrix()] = 0;
+        rows_expected_ += shape.rows();
+      }
+      return absl::OkStatus();
+    }
+    case v1::TransferResponse::kVocabulary: {
+      if (!has_header_ || has_trailer_) {
+        return absl::DataLossError("stream: vocabulary block outside header..trailer");
+      }
+      const v1::VocabularyBlock& block = message.vocabulary();
+      if (block.first_id() != result_.vocabulary.size()) {
+        return absl::DataLossError(absl::StrCat("stream: vocabulary block at id ", block.first_id(),
+                                                ", expected ", result_.vocabulary.size()));
+      }
+      for (const v1::TokenEntry& entry : block.tokens()) result_.vocabulary.push_back(entry);
+      return absl::OkStatus();
+    }
+    case v1::TransferResponse::kRows: {
+      if (!has_header_ || has_trailer_) {
+        return absl::DataLossError("stream: row block outside header..trailer");
+      }
+      const v1::RowBlock& block = message.rows();
+      auto it = result_.matrices.find(block.matrix());
+      if (it == result_.matrices.end()) {
+        return absl::DataLossError(absl::StrCat("stream: rows of ", v1::Matrix_Name(block.matrix()),
+                                                ", which the header does not list"));
+      }
+      MatrixData& data = it->second;
+      uint64_t& next = next_row_[block.matrix()];
+      const uint64_t expected_bytes =
+          block.num_rows() * data.cols * server::DTypeSize(result_.header.dtype());
+      if (block.first_row() != next || next + block.num_rows() > data.rows ||
+          block.data().size() != expected_bytes) {
+        return absl::DataLossError(
+            absl::StrCat("stream: ", v1::Matrix_Name(block.matrix()), " block at row ",
+                         block.first_row(), " (", block.num_rows(), " rows, ", block.data().size(),
+                         " bytes); expected row ", next, " and ", expected_bytes, " bytes"));
+      }
+      data.bytes += block.data();
+      next += block.num_rows();
+      rows_received_ += block.num_rows();
+      return absl::OkStatus();
+    }
+    case v1::TransferResponse::kTrailer:
+      if (!has_header_ || has_trailer_) return absl::DataLossError("stream: unexpected trailer");
+      has_trailer_ = true;
+      result_.trailer = message.trailer();
+      return absl::OkStatus();
+    default:
+      return absl::DataLossError("stream: empty message");
+  }
+}
+
+absl::StatusOr<TransferResult> StreamAssembler::Finish() {
+  if (!has_header_ || !has_trailer_) {
+    return absl::DataLossError("stream: ended without header or trailer");
+  }
+  if (result_.vocabulary.size() != result_.header.vocab_size()) {
+    return absl::DataLossError(absl::StrCat("stream: ", result_.vocabulary.size(),
+                                            " vocabulary entries, header says ",
+                                            result_.header.vocab_size()));
+  }
+  for (const auto& [matrix, data] : result_.matrices) {
+    if (next_row_[matrix] != data.rows) {
+      return absl::DataLossError(absl::StrCat("stream: ", v1::Matrix_Name(matrix), " has ",
+                                              next_row_[matrix], " of ", data.rows, " rows"));
+    }
+    bool checked = false;
+    for (const v1::MatrixChecksum& checksum : result_.trailer.checksums()) {
+      if (checksum.matrix() != matrix) continue;
+      checked = true;
+      const std::string actual = server::Sha256Digest(data.bytes);
+      if (actual != checksum.sha256()) {
+        return absl::DataLossError(absl::StrCat("checksum: ", v1::Matrix_Name(matrix), " SHA-256 ",
+                                                server::HexEncode(actual), ", trailer says ",
+                                                server::HexEncode(checksum.sha256())));
+      }
+    }
+    if (!checked) {
+      return absl::DataLossError(
+          absl::StrCat("checksum: the trailer has none for ", v1::Matrix_Name(matrix)));
+    }
+  }
+  return std::move(result_);
+}
+
+TransferClient::TransferClient(std::shared_ptr<grpc::Channel> channel, ClientOptions options)
+    : channel_(std::move(channel)),
+      options_(std::move(options)),
+      stub_(v1::TokenizerTransfer::NewStub(channel_)) {}
+
+void TransferClient::Prepare(grpc::ClientContext* context) const {
+  if (!options_.bearer_token.empty()) {
+    context->AddMetadata("authorization", "Bearer " + options_.bearer_token);
+  }
+  if (options_.timeout != absl::InfiniteDuration()) {
+    context->set_deadline(std::chrono::system_clock::now() +
+                          absl::ToChronoNanoseconds(options_.timeout));
+  }
+}
+
+absl::StatusOr<TransferResult> TransferClient::Transfer(const v1::TransferRequest& request,
+                                                        const ProgressCallback& progress) {
+  grpc::ClientContext context;
+  Prepare(&context);
+  auto reader = stub_->Transfer(&context, request);
+  StreamAssembler assembler;
+  v1::TransferResponse message;
+  absl::Status assembly = absl::OkStatus();
+  while (reader->Read(&message)) {
+    assembly = assembler.Add(message);
+    if (!assembly.ok()) {
+      context.TryCancel();
+      break;
+    }
+    if (progress && message.has_rows()) {
+      progress(assembler.rows_received(), assembler.rows_expected());
+    }
+  }
+  const grpc::Status status = reader->Finish();
+  if (!assembly.ok()) return assembly;
+  if (!status.ok()) return WithPrefix("Transfer: ", status);
+  return assembler.Finish();
+}
+
+absl::StatusOr<v1::ListModelsResponse> TransferClient::ListModels() {
+  grpc::ClientContext context;
+  Prepare(&context);
+  v1::ListModelsResponse response;
+  const grpc::Status status = stub_->ListModels(&context, {}, &response);
+  if (!status.ok()) return WithPrefix("ListModels: ", status);
+  return response;
+}
+
+absl::StatusOr<v1::ModelInfo> TransferClient::GetModel(const std::string& model) {
+  grpc::ClientContext context;
+  Prepare(&context);
+  v1::GetModelRequest request;
+  request.set_model(model);
+  v1::ModelInfo response;
+  const grpc::Status status = stub_->GetModel(&context, request, &response);
+  if (!status.ok()) return WithPrefix("GetModel: ", status);
+  return response;
+}
+
+absl::StatusOr<v1::PredictTokensResponse> TransferClient::PredictTokens(
+    const v1::PredictTokensRequest& request) {
+  grpc::ClientContext context;
+  Prepare(&context);
+  v1::PredictTokensResponse response;
+  const grpc::Status status = stub_->PredictTokens(&context, request, &response);
+  if (!status.ok()) return WithPrefix("PredictTokens: ", status);
+  return response;
+}
+
+absl::StatusOr<HealthStatus> CheckHealth(const std::shared_ptr<grpc::Channel>& channel,
+                                         const std::string& service, absl::Duration timeout) {
+  // HealthCheckRequest{string service = 1}; HealthCheckResponse{ServingStatus status = 1}.
+  std::string request;
+  if (!service.empty()) {
+    if (service.size() > 127) return absl::InvalidArgumentError("service name too long");
+    request.push_back(static_cast<char>((1 << 3) | 2));
+    request.push_back(static_cast<char>(service.size()));
+    request += service;
+  }
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(timeout));
+  grpc::CompletionQueue cq;
+  grpc::Slice slice(request);
+  auto call = stub.PrepareUnaryCall(&context, "/grpc.health.v1.Health/Check",
+                                    grpc::ByteBuffer(&slice, 1), &cq);
+  call->StartCall();
+  grpc::ByteBuffer response;
+  grpc::Status status;
+  call->Finish(&response, &status, reinterpret_cast<void*>(1));
+  void* tag;
+  bool ok;
+  cq.Next(&tag, &ok);
+  if (!status.ok()) return WithPrefix("health: ", status);
+  std::vector<grpc::Slice> slices;
+  (void)response.Dump(&slices);
+  std::string bytes;
+  for (const grpc::Slice& s : slices)
+    bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  // The only field is a small enum: tag 0x08, one varint byte. Empty: UNKNOWN (proto3 default).
+  if (bytes.empty()) return HealthStatus::kUnknown;
+  if (bytes.size() != 2 || bytes[0] != 0x08) {
+    return absl::DataLossError("health: unexpected HealthCheckResponse encoding");
+  }
+  return static_cast<HealthStatus>(bytes[1]);
+}
+
+absl::Status SetTokenizerFromFile(const std::string& path, v1::TokenKind list_kind,
+                                  v1::TransferRequest* request) {
+  absl::StatusOr<std::string> bytes = ReadFile(path);
+  if (!bytes.ok()) return bytes.status();
+  if (absl::EndsWith(path, ".json")) {
+    request->set_tokenizer_json(*std::move(bytes));
+  } else if (absl::EndsWith(path, ".model")) {
+    request->set_sentencepiece_model(*std::move(bytes));
+  } else {
+    v1::TokenList* list = request->mutable_token_list();
+    list->set_kind(list_kind);
+    std::istringstream lines(*bytes);
+    for (std::string line; std::getline(lines, line);) {
+      if (!line.empty()) list->add_tokens(line);
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace zett::client

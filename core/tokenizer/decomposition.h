@@ -1,0 +1,81 @@
+// zett's decomposition ("surface form matrix", `get_surface_form_matrix` in
+// bminixhofer/zett zett/utils.py): each target token, in byte-level form, split by the ORIGINAL
+// tokenizer's converted model (no normalizer, no pre-tokenizer) into at most L ids and padded.
+// The [V, L] int32 matrix is what the hypernetwork consumes.
+//
+// Determinism: for a given (original, target, options) the result is a pure function of the
+// two files; the only place zett depends on Python set order (the helper BPE merges for
+// multi-byte chars) is fixed here to ascending byte order.
+#ifndef ZETT_CORE_TOKENIZER_DECOMPOSITION_H_
+#define ZETT_CORE_TOKENIZER_DECOMPOSITION_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "core/tokenizer/surface_form.h"
+#include "core/tokenizer/tokenizer.h"
+
+namespace zett::tokenizer {
+
+struct DecomposeOptions {
+  int max_len = 7;                // hn_surface_maxlen of all published hypernetworks
+  std::optional<int32_t> pad_id;  // default: DefaultPadId(original)
+  bool make_whitespace_consistent = true;
+  bool match_special_tokens = true;  // target specials replaced by the original's, at its ids
+};
+
+struct Decomposition {
+  std::vector<std::string> surface_forms;  // final target vocabulary, id -> surface form
+  std::vector<int32_t> ids;                // [V, max_len] row-major, padded with pad_id
+  std::vector<uint8_t> flags;              // SurfaceFormFlag bits per target id
+  int max_len = 0;
+  int32_t pad_id = 0;
+  int32_t original_vocab_size = 0;  // ids >= this are the original's conversion additions
+  int n_truncated = 0;
+};
+
+// The original tokenizer prepared once (converted vocabulary + byte-level model); decomposes
+// many targets. Thread-safe.
+class Decomposer {
+ public:
+  static absl::StatusOr<std::unique_ptr<Decomposer>> Create(const Tokenizer& original);
+
+  absl::StatusOr<Decomposition> Decompose(const Tokenizer& target,
+                                          const DecomposeOptions& options = {}) const;
+  // Decomposes surface forms given directly (a token list already in byte-level form, e.g.
+  // from TokenToByteLevel). Surface forms equal to an original special token get its id.
+  Decomposition DecomposeSurfaceForms(std::vector<std::string> surface_forms,
+                                      std::vector<uint8_t> flags, int max_len,
+                                      int32_t pad_id) const;
+
+  const ByteLevelVocabulary& original_vocabulary() const { return converted_; }
+  int32_t default_pad_id() const { return default_pad_id_; }
+
+ private:
+  Decomposer() = default;
+  ByteLevelVocabulary converted_;
+  std::unique_ptr<Model> model_;
+  absl::flat_hash_map<std::string, int32_t> special_ids_;
+  int32_t default_pad_id_ = 0;
+};
+
+// One-shot helper: Decomposer::Create(original)->Decompose(target, options).
+absl::StatusOr<Decomposition> Decompose(const Tokenizer& original, const Tokenizer& target,
+                                        const DecomposeOptions& options = {});
+
+// The pad id: the original's pad special token if any, else its end-of-sequence token
+// (transformers sets pad = eos for most decoder LMs), else 0.
+int32_t DefaultPadId(const Tokenizer& original);
+
+// (flag bit, name) pairs for printing.
+const std::vector<std::pair<uint8_t, const char*>>& DecompositionFlagNames();
+
+}  // namespace zett::tokenizer
+
+#endif  // ZETT_CORE_TOKENIZER_DECOMPOSITION_H_
