@@ -83,6 +83,8 @@ for (const obj of objects) await validateSchema(obj);
 
 const byKind = (kind) => objects.filter((o) => o.kind === kind);
 const named = (kind, name) => byKind(kind).find((o) => o.metadata?.name === name);
+// Reference checks run after the schema check, which reports wrong shapes: read lists defensively.
+const list = (x) => (Array.isArray(x) ? x : []);
 const matches = (selector, labels) =>
   Object.entries(selector ?? {}).every(([k, v]) => labels?.[k] === v);
 
@@ -103,12 +105,12 @@ for (const dep of deployments) {
   if (spec.automountServiceAccountToken !== false) {
     report(dep, "automountServiceAccountToken must be false (the server calls no API)");
   }
-  for (const vol of spec.volumes ?? []) {
+  for (const vol of list(spec.volumes)) {
     if (vol.configMap && !named("ConfigMap", vol.configMap.name)) {
       report(dep, `volume ${vol.name}: ConfigMap ${vol.configMap.name} is not in the render`);
     }
   }
-  const all = [...(spec.initContainers ?? []), ...(spec.containers ?? [])];
+  const all = [...list(spec.initContainers), ...list(spec.containers)];
   let gpus = 0;
   for (const c of all) {
     const where = `container ${c.name}`;
@@ -120,7 +122,7 @@ for (const dep of deployments) {
       report(dep, `${where}: readOnlyRootFilesystem must be true`);
     }
     if (sc.privileged === true) report(dep, `${where}: privileged`);
-    if (!(sc.capabilities?.drop ?? []).includes("ALL")) {
+    if (!list(sc.capabilities?.drop).includes("ALL")) {
       report(dep, `${where}: capabilities.drop must include ALL`);
     }
     if ((sc.runAsNonRoot ?? podSc.runAsNonRoot) !== true) {
@@ -141,10 +143,10 @@ for (const dep of deployments) {
       report(dep, `${where}: nvidia.com/gpu requests and limits differ`);
     }
   }
-  for (const c of spec.containers ?? []) {
-    const grpcPort = (c.ports ?? []).find((p) => p.name === "grpc")?.containerPort;
+  for (const c of list(spec.containers)) {
+    const grpcPort = list(c.ports).find((p) => p.name === "grpc")?.containerPort;
     if (grpcPort === undefined) report(dep, `container ${c.name}: no port named grpc`);
-    if (!(c.ports ?? []).some((p) => p.name === "metrics")) {
+    if (!list(c.ports).some((p) => p.name === "metrics")) {
       report(dep, `container ${c.name}: no port named metrics`);
     }
     for (const probe of ["startupProbe", "readinessProbe", "livenessProbe"]) {
@@ -160,7 +162,7 @@ for (const dep of deployments) {
         report(dep, `container ${c.name}: ${probe} must ask for service zett.v1.TokenizerTransfer`);
       }
     }
-    if (!(c.args ?? []).some((a) => a.startsWith("--flagfile="))) {
+    if (!list(c.args).some((a) => a.startsWith("--flagfile="))) {
       report(dep, `container ${c.name}: flags must come from the ConfigMap (--flagfile=)`);
     }
   }
@@ -170,18 +172,18 @@ for (const dep of deployments) {
   }
   if (args.gpu === true && gpus < 1) report(dep, "no container requests nvidia.com/gpu");
   if (args.gpu === false && gpus > 0) report(dep, "requests nvidia.com/gpu in a CPU overlay");
-  if (args.gpu === false && (spec.tolerations ?? []).some((t) => t.key === "nvidia.com/gpu")) {
+  if (args.gpu === false && list(spec.tolerations).some((t) => t.key === "nvidia.com/gpu")) {
     report(dep, "tolerates nvidia.com/gpu taints in a CPU overlay");
   }
 
   const containerPorts = new Set(
-    (spec.containers ?? []).flatMap((c) => (c.ports ?? []).map((p) => p.name)),
+    list(spec.containers).flatMap((c) => list(c.ports).map((p) => p.name)),
   );
   for (const svc of byKind("Service")) {
     if (!matches(svc.spec?.selector, labels)) {
       report(svc, "selector does not match the Deployment's pod labels");
     }
-    for (const p of svc.spec?.ports ?? []) {
+    for (const p of list(svc.spec?.ports)) {
       if (typeof p.targetPort === "string" && !containerPorts.has(p.targetPort)) {
         report(svc, `targetPort ${p.targetPort} is not a container port`);
       }
@@ -196,8 +198,8 @@ for (const dep of deployments) {
     }
   }
   for (const np of byKind("NetworkPolicy")) {
-    for (const rule of np.spec?.ingress ?? []) {
-      for (const p of rule.ports ?? []) {
+    for (const rule of list(np.spec?.ingress)) {
+      for (const p of list(rule.ports)) {
         if (typeof p.port === "string" && !containerPorts.has(p.port)) {
           report(np, `ingress port ${p.port} is not a container port`);
         }
@@ -230,8 +232,8 @@ for (const sm of monitors) {
     matches(sm.spec?.selector?.matchLabels, s.metadata?.labels),
   );
   if (services.length === 0) report(sm, "selects no Service in the render");
-  for (const ep of sm.spec?.endpoints ?? []) {
-    if (!services.some((s) => (s.spec?.ports ?? []).some((p) => p.name === ep.port))) {
+  for (const ep of list(sm.spec?.endpoints)) {
+    if (!services.some((s) => list(s.spec?.ports).some((p) => p.name === ep.port))) {
       report(sm, `endpoint port ${ep.port} is not a port of the selected Services`);
     }
   }
