@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-mapfile -t wanted < <(grep -v '^#' scripts/deps/debian-packages.txt | grep -v '^$')
+mapfile -t wanted < <(grep -v '^#' "${1:-scripts/deps/debian-packages.txt}" | grep -v '^$')  # optional: another list
 missing=()
 for pkg in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

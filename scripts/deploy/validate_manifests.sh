@@ -27,5 +27,7 @@ for overlay in deploy/k8s/overlays/*/; do
 done
 promtool check rules deploy/prometheus/zett-alerts.yml || failed=1
 promtool test rules tests/deploy/zett-alerts.test.yml || failed=1
+# The validator itself must reject each kind of broken manifest it claims to catch.
+node --test tests/deploy/validate_manifests_test.mjs || failed=1
 [ "$failed" -eq 0 ] && echo "validate_manifests: all overlays valid"
 exit "$failed"
