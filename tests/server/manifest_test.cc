@@ -51,17 +51,18 @@ TEST(ManifestTest, ChangedTruncatedOrMissingFilesAreDataLoss) {
   std::ofstream(dir + "/config.json") << "[]";  // same size, other bytes
   absl::Status status = server::VerifyManifest(dir, manifest);
   EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
-  EXPECT_THAT(status.message(), HasSubstr("config.json: SHA-256"));
+  EXPECT_THAT(std::string(status.message()), HasSubstr("config.json: SHA-256"));
 
   fs::resize_file(dir + "/hypernet/model.safetensors", 4000);
   status = server::VerifyManifest(dir, manifest);
   EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
-  EXPECT_THAT(status.message(), HasSubstr("size 4000 bytes, manifest says 5000"));
+  EXPECT_THAT(std::string(status.message()), HasSubstr("size 4000 bytes, manifest says 5000"));
 
   fs::remove(dir + "/hypernet/model.safetensors");
   status = server::VerifyManifest(dir, manifest);
   EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
-  EXPECT_THAT(status.message(), HasSubstr("hypernet/model.safetensors: listed in the manifest"));
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr("hypernet/model.safetensors: listed in the manifest"));
 }
 
 TEST(ManifestTest, MalformedManifestsNameTheEntry) {
@@ -88,7 +89,7 @@ TEST(ManifestTest, MalformedManifestsNameTheEntry) {
     std::ofstream(dir + "/manifest.json", std::ios::trunc) << c.json;
     const absl::Status status = server::ReadManifest(dir).status();
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << c.json;
-    EXPECT_THAT(status.message(), HasSubstr(c.message)) << c.json;
+    EXPECT_THAT(std::string(status.message()), HasSubstr(c.message)) << c.json;
   }
 }
 

@@ -60,7 +60,7 @@ TEST(ModelRepositoryTest, MissingRootIsNotFound) {
                                      std::make_shared<DeterministicTestLoader>());
   const absl::Status status = repository.Scan();
   EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);
-  EXPECT_THAT(status.message(), HasSubstr("/nonexistent/zett/repository"));
+  EXPECT_THAT(std::string(status.message()), HasSubstr("/nonexistent/zett/repository"));
 }
 
 TEST(ModelRepositoryTest, AllVersionsFailedSaysWhy) {
@@ -72,7 +72,7 @@ TEST(ModelRepositoryTest, AllVersionsFailedSaysWhy) {
   repository.LoadAll(1);
   const absl::Status status = repository.Resolve("alpha", 0).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(status.message(), HasSubstr("no manifest"));
+  EXPECT_THAT(std::string(status.message()), HasSubstr("no manifest"));
 }
 
 }  // namespace
