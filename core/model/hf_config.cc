@@ -63,10 +63,20 @@ absl::Status CheckPositive(const std::string& field, int64_t value) {
   return absl::OkStatus();
 }
 
+// transformers ≥ 5 folds rope_theta and rope_scaling into one `rope_parameters` object.
+const json* RopeObject(const json& config) {
+  for (const char* field : {"rope_parameters", "rope_scaling"}) {
+    auto it = config.find(field);
+    if (it != config.end() && !it->is_null()) return &*it;
+  }
+  return nullptr;
+}
+
 absl::StatusOr<RopeScaling> ParseRopeScaling(const json& config) {
   RopeScaling scaling;
-  auto it = config.find("rope_scaling");
-  if (it == config.end() || it->is_null()) return scaling;
+  const json* rope = RopeObject(config);
+  if (rope == nullptr) return scaling;
+  auto it = rope;
   if (!it->is_object()) return FieldError("rope_scaling", "expected an object or null");
   std::string type;
   for (const char* key : {"rope_type", "type"}) {
@@ -225,6 +235,9 @@ absl::StatusOr<DecoderConfig> ParseDecoderConfig(const json& config) {
   if (c.head_dim % 2 != 0) return FieldError("head_dim", "must be even for RoPE");
   ASSIGN_OR_RETURN(c.rms_norm_eps, GetDouble(config, "rms_norm_eps", 1e-6));
   ASSIGN_OR_RETURN(c.rope_theta, GetDouble(config, "rope_theta", 10000.0));
+  if (const json* rope = RopeObject(config); rope != nullptr && rope->is_object()) {
+    ASSIGN_OR_RETURN(c.rope_theta, GetDouble(*rope, "rope_theta", c.rope_theta));
+  }
   ASSIGN_OR_RETURN(c.rope_scaling, ParseRopeScaling(config));
   ASSIGN_OR_RETURN(c.max_position_embeddings, GetInt(config, "max_position_embeddings",
                                                      mistral ? 4096 * 32

@@ -157,18 +157,17 @@ absl::Status Pretrain(const PretrainOptions& o) {
   if (cuda && !CudaAvailable()) return absl::FailedPreconditionError("--device=cuda: no CUDA");
   const at::Device device = cuda ? at::Device(at::kCUDA) : at::Device(at::kCPU);
   at::ScalarType dtype = cuda ? at::kBFloat16 : at::kFloat;
-  if (o.dtype != "auto") ASSIGN_OR_RETURN(dtype, ParseDtype(o.dtype));
+  if (o.dtype != "auto") {
+    ASSIGN_OR_RETURN(dtype, ParseDtype(o.dtype));
+  }
   ASSIGN_OR_RETURN(at::ScalarType save_dtype, ParseDtype(o.save_dtype));
   if (o.steps <= 0 || o.batch_size <= 0 || o.seq_len <= 0) {
     return absl::InvalidArgumentError("--steps, --batch_size and --seq_len must be positive");
   }
 
   // Tokenizer and text.
-  SentencePieceEncoder encoder;
-  std::string error;
-  if (!encoder.Load(o.tokenizer_dir + "/tokenizer.model", &error)) {
-    return absl::NotFoundError(error);
-  }
+  ASSIGN_OR_RETURN(SentencePieceEncoder encoder,
+                   SentencePieceEncoder::Load(o.tokenizer_dir + "/tokenizer.model"));
   ASSIGN_OR_RETURN(auto train, LoadStreams(o.train_files, encoder, o, "train"));
   std::vector<TokenStream> valid;
   if (!o.valid_files.empty()) {

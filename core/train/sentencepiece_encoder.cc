@@ -1,43 +1,38 @@
 #include "core/train/sentencepiece_encoder.h"
 
-#include <sentencepiece_processor.h>
-#include <sentencepiece_trainer.h>
+#include "absl/strings/str_cat.h"
+#include "core/io/json_file.h"
+#include "core/tokenizer/sentencepiece_model.h"
+#include "core/util/status_macros.h"
 
 namespace zett {
 
-SentencePieceEncoder::SentencePieceEncoder()
-    : processor_(std::make_unique<sentencepiece::SentencePieceProcessor>()) {}
-
-SentencePieceEncoder::~SentencePieceEncoder() = default;
-
-bool SentencePieceEncoder::Load(const std::string& path, std::string* error) {
-  const auto status = processor_->Load(path);
-  if (!status.ok()) {
-    *error = "loading SentencePiece model " + path + ": " + status.ToString();
-    return false;
+absl::StatusOr<SentencePieceEncoder> SentencePieceEncoder::Load(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(path));
+  auto proto = tokenizer::ParseSentencePieceModel(bytes);
+  if (!proto.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", proto.status().message()));
   }
-  return true;
+  auto loaded = tokenizer::LoadSentencePieceModel(bytes);
+  if (!loaded.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", loaded.status().message()));
+  }
+  SentencePieceEncoder encoder;
+  encoder.tokenizer_ = std::move(loaded).value();
+  encoder.vocab_size_ = static_cast<int>(proto->pieces.size());
+  constexpr int kControl = 3;
+  for (size_t id = 0; id < proto->pieces.size(); ++id) {
+    const auto& piece = proto->pieces[id];
+    if (piece.type != kControl) continue;
+    if (piece.piece == "<s>") encoder.bos_id_ = static_cast<int>(id);
+    if (piece.piece == "</s>") encoder.eos_id_ = static_cast<int>(id);
+    if (piece.piece == "<pad>") encoder.pad_id_ = static_cast<int>(id);
+  }
+  return encoder;
 }
 
-std::vector<int> SentencePieceEncoder::Encode(const std::string& text) const {
-  std::vector<int> ids;
-  processor_->Encode(text, &ids).IgnoreError();
-  return ids;
-}
-
-int SentencePieceEncoder::vocab_size() const { return processor_->GetPieceSize(); }
-int SentencePieceEncoder::bos_id() const { return processor_->bos_id(); }
-int SentencePieceEncoder::eos_id() const { return processor_->eos_id(); }
-int SentencePieceEncoder::pad_id() const { return processor_->pad_id(); }
-int SentencePieceEncoder::unk_id() const { return processor_->unk_id(); }
-
-bool SentencePieceEncoder::Train(const std::string& flags, std::string* error) {
-  const auto status = sentencepiece::SentencePieceTrainer::Train(flags);
-  if (!status.ok()) {
-    *error = "training SentencePiece model: " + status.ToString();
-    return false;
-  }
-  return true;
+absl::StatusOr<std::vector<int32_t>> SentencePieceEncoder::Encode(const std::string& text) const {
+  return tokenizer_->Encode(text, /*add_special_tokens=*/false);
 }
 
 }  // namespace zett

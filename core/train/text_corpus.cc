@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "core/util/status_macros.h"
 
 namespace zett {
 namespace {
@@ -23,26 +24,33 @@ absl::Status TokenizeFile(const std::string& path, const SentencePieceEncoder& e
   if (!in) return absl::NotFoundError(absl::StrCat("cannot open training text ", path));
   out->name = std::filesystem::path(path).stem().string();
   std::string document, line;
-  auto flush = [&]() {
-    if (document.empty()) return;
+  int64_t line_number = 0;
+  auto flush = [&]() -> absl::Status {
+    if (document.empty()) return absl::OkStatus();
+    auto ids = encoder.Encode(document);
+    if (!ids.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ": document ending before line ",
+                                                     line_number, ": ", ids.status().message()));
+    }
     if (bos_id >= 0) out->tokens.push_back(bos_id);
-    for (int id : encoder.Encode(document)) out->tokens.push_back(id);
+    out->tokens.insert(out->tokens.end(), ids->begin(), ids->end());
     if (eos_id >= 0) out->tokens.push_back(eos_id);
     out->bytes += static_cast<int64_t>(document.size());
     ++out->documents;
     document.clear();
+    return absl::OkStatus();
   };
   while (std::getline(in, line)) {
+    ++line_number;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty()) {
-      flush();
+      RETURN_IF_ERROR(flush());
       continue;
     }
     if (!document.empty()) document += '\n';
     document += line;
   }
-  flush();
-  return absl::OkStatus();
+  return flush();
 }
 
 }  // namespace

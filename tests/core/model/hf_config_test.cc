@@ -103,6 +103,21 @@ TEST(DecoderConfigTest, LinearRopeScalingIsParsedAndOthersAreRejected) {
   EXPECT_THAT(std::string(config.status().message()), HasSubstr("rope_scaling"));
 }
 
+TEST(DecoderConfigTest, ReadsTransformers5RopeParameters) {
+  json j = TinyLlama();
+  j.erase("rope_theta");
+  j.erase("rope_scaling");
+  j["rope_parameters"] = {{"rope_type", "linear"}, {"factor", 2.0}, {"rope_theta", 1000.0}};
+  auto config = ParseDecoderConfig(j);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_DOUBLE_EQ(config->rope_theta, 1000.0);
+  EXPECT_EQ(config->rope_scaling.type, "linear");
+  j["rope_parameters"] = {{"rope_type", "default"}, {"rope_theta", 1000.0}};
+  config = ParseDecoderConfig(j);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->rope_scaling.type, "none");
+}
+
 TEST(DecoderConfigTest, RejectsInconsistentOrMistypedFields) {
   json j = TinyLlama();
   j["num_key_value_heads"] = 3;
