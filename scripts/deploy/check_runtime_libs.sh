@@ -17,7 +17,10 @@ while [ $# -gt 0 ] && [ "$1" != "--" ]; do
   fi
 done
 [ "${1:-}" = "--" ] && shift
-[ ${#lists[@]} -gt 0 ] && [ $# -gt 0 ] || { echo "usage: $0 [--allow DIR]... LIST... -- BINARY..." >&2; exit 2; }
+if [ ${#lists[@]} -eq 0 ] || [ $# -eq 0 ]; then
+  echo "usage: $0 [--allow DIR]... LIST... -- BINARY..." >&2
+  exit 2
+fi
 declare -A listed=()
 while read -r pkg; do listed[$pkg]=1; done < <(grep -hv '^#' "${lists[@]}" | grep -v '^$')
 
@@ -28,11 +31,30 @@ for binary in "$@"; do
     echo "check_runtime_libs: $binary: $(ldd "$binary" | grep 'not found' | tr -s ' \t' ' ')" >&2
     failed=1
   fi
+  libs=()
   while read -r lib; do
     real=$(readlink -f "$lib")
     for dir in "${allow[@]}"; do [[ "$real" == "$dir"/* ]] && continue 2; done
-    # usrmerge: dpkg knows /usr/lib/... while the loader may report /lib/...
-    pkg=$(dpkg -S "$lib" "$real" "/usr$lib" "/usr$real" 2> /dev/null | head -n 1 | cut -d: -f1 || true)
+    libs+=("$lib")
+  done < <(ldd "$binary" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }')
+  [ ${#libs[@]} -gt 0 ] || continue
+  # One dpkg -S for all paths (it is slow per call). usrmerge: dpkg knows /usr/lib/... while the
+  # loader may report /lib/...; ask for the path, its target and their /usr variants.
+  queries=()
+  for lib in "${libs[@]}"; do
+    real=$(readlink -f "$lib")
+    queries+=("$lib" "$real" "/usr$lib" "/usr$real")
+  done
+  declare -A owner=()
+  while IFS= read -r line; do
+    owner[${line#*: }]=${line%%:*}
+  done < <(dpkg -S "${queries[@]}" 2> /dev/null | grep -v '^diversion' || true)
+  for lib in "${libs[@]}"; do
+    real=$(readlink -f "$lib")
+    pkg=""
+    for q in "$lib" "$real" "/usr$lib" "/usr$real"; do
+      [ -n "${owner[$q]:-}" ] && { pkg=${owner[$q]}; break; }
+    done
     checked=$((checked + 1))
     if [ -z "$pkg" ]; then
       echo "check_runtime_libs: $binary needs $lib, which no Debian package owns" >&2
@@ -41,7 +63,8 @@ for binary in "$@"; do
       echo "check_runtime_libs: $binary needs $lib from $pkg, not in ${lists[*]}" >&2
       failed=1
     fi
-  done < <(ldd "$binary" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }')
+  done
+  unset owner
 done
 [ "$failed" -eq 0 ] && echo "check_runtime_libs: $checked libraries of $# binaries come from ${lists[*]}"
 exit "$failed"

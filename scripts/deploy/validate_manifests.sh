@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # CI check of deploy/: renders every kustomize overlay with Debian 12's kubectl (kustomize
 # v2.0.3, scripts/deploy/fetch_kubectl.sh), validates each render against the Kubernetes 1.27
-# and Prometheus Operator schemas plus the project's rules (validate_manifests.mjs), and checks
-# and unit-tests the alerting rules with promtool. Non-zero on any failure.
+# and Prometheus Operator schemas plus the project's rules (validate_manifests.mjs), checks and
+# unit-tests the alerting rules with promtool, lints deploy/Dockerfile (lint_dockerfile.mjs),
+# and runs the tests of the validator and the linter. Non-zero on any failure.
 #   usage: scripts/deploy/validate_manifests.sh [OUT_DIR]   (renders land in OUT_DIR)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -27,7 +28,10 @@ for overlay in deploy/k8s/overlays/*/; do
 done
 promtool check rules deploy/prometheus/zett-alerts.yml || failed=1
 promtool test rules tests/deploy/zett-alerts.test.yml || failed=1
-# The validator itself must reject each kind of broken manifest it claims to catch.
+# The container recipe: dockerfile-utils plus the project's image rules.
+node scripts/deploy/lint_dockerfile.mjs --npm .cache/npm deploy/Dockerfile || failed=1
+# The validator and the linter must each reject the kinds of mistakes they claim to catch.
+node --test tests/deploy/lint_dockerfile_test.mjs || failed=1
 node --test tests/deploy/validate_manifests_test.mjs || failed=1
-[ "$failed" -eq 0 ] && echo "validate_manifests: all overlays valid"
+[ "$failed" -eq 0 ] && echo "validate_manifests: overlays, alert rules and Dockerfile valid"
 exit "$failed"

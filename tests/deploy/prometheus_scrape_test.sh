@@ -2,16 +2,27 @@
 # Integration test: a real Prometheus (Debian's prometheus 2.42) scrapes a real zett-server and
 # its HTTP API returns the server's request counter.
 #
-#   tests/deploy/prometheus_scrape_test.sh [ZETT_SERVER]   (default build/cmake/server/zett-server)
+#   tests/deploy/prometheus_scrape_test.sh [ZETT_SERVER]
 #
-# The server runs on loopback ports with an empty model repository and the flag files of
-# deploy/k8s (base and cpu-dev, so a flag the binary does not know fails here), gets gRPC calls
-# from tests/deploy/grpc_calls.mjs, and Prometheus (own config, own TSDB dir, web on loopback)
-# scrapes its metrics port every second. Every wait is bounded; everything started is stopped
-# and the temp dir removed on every exit path.
+# Without an argument it serves what the image ships: scripts/deploy/build_release.sh builds
+# build/cmake (CI's CMake build, same flags) into build/deploy/stage, whose libraries must all
+# come from deploy/runtime-packages*.txt (the runtime stage's packages). The server runs on
+# loopback ports with an empty model repository and the flag files of deploy/k8s (base and
+# cpu-dev, so a flag the binary does not know fails here), gets gRPC calls from
+# tests/deploy/grpc_calls.mjs, and Prometheus (own config, own TSDB dir, web on loopback, the
+# alert rules of deploy/prometheus) scrapes its metrics port every second. The image's
+# HEALTHCHECK script is run against it too. Every wait is bounded; everything started is
+# stopped and the temp dir removed on every exit path.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-server_bin=${1:-build/cmake/server/zett-server}
+if [ $# -ge 1 ]; then
+  server_bin=$1
+  healthcheck=deploy/healthcheck.sh
+else
+  bash scripts/deploy/build_release.sh build/cmake build/deploy/stage -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  server_bin=build/deploy/stage/bin/zett-server
+  healthcheck=build/deploy/stage/bin/zett-healthcheck
+fi
 [ -x "$server_bin" ] || { echo "prometheus_scrape_test: no executable $server_bin (build it first)" >&2; exit 1; }
 for tool in prometheus promtool node python3; do
   command -v "$tool" > /dev/null || { echo "prometheus_scrape_test: $tool not found (scripts/install_deps.sh)" >&2; exit 1; }
@@ -21,6 +32,7 @@ done
 tmp=$(mktemp -d -t zett-prom-XXXXXX)
 server_pid=""
 prom_pid=""
+fixture_pid=""
 stop() {  # stop PID: SIGTERM, then SIGKILL after 10 s
   local pid=$1
   [ -n "$pid" ] && kill -0 "$pid" 2> /dev/null || return 0
@@ -36,6 +48,7 @@ cleanup() {
   local rc=$?
   stop "$prom_pid"
   stop "$server_pid"
+  stop "$fixture_pid"
   if [ "$rc" -ne 0 ]; then
     echo "--- zett-server log (tail)" >&2
     tail -n 20 "$tmp/server.log" >&2 2> /dev/null || true
@@ -98,6 +111,13 @@ start_server() {
     bash -c "kill -0 $server_pid && python3 -c 'import urllib.request as u; u.urlopen(\"http://127.0.0.1:$metrics_port/metrics\", timeout=2)'"
 }
 
+# 0. The runtime image would have every library the binary needs.
+bash scripts/install_deps.sh deploy/runtime-packages.txt > /dev/null ||
+  fail "deploy/runtime-packages.txt names a package apt cannot install"
+bash scripts/deploy/check_runtime_libs.sh deploy/runtime-packages.txt deploy/runtime-packages-cpu.txt \
+  -- "$server_bin" || fail "$server_bin needs libraries the runtime image would not have"
+pass "every shared library of $server_bin comes from deploy/runtime-packages*.txt"
+
 # 1. The dev overlay's flags are accepted by the binary (it would exit on an unknown flag).
 start_server deploy/k8s/overlays/cpu-dev/server.flags
 stop "$server_pid"
@@ -107,6 +127,24 @@ pass "zett-server starts with deploy/k8s/overlays/cpu-dev/server.flags"
 # 2. The production flags; this server is the one Prometheus scrapes.
 start_server deploy/k8s/base/server.flags
 pass "zett-server starts with deploy/k8s/base/server.flags (pid $server_pid)"
+
+# The image's HEALTHCHECK: unhealthy while no model version is AVAILABLE, healthy once one is
+# (shown on a fixture endpoint: this server has no model to load).
+if out=$(ZETT_METRICS_PORT=$metrics_port "$healthcheck" 2>&1); then
+  fail "HEALTHCHECK says healthy with no model loaded"
+fi
+[[ "$out" == *"no AVAILABLE model version"* ]] || fail "HEALTHCHECK failed for another reason: $out"
+mkdir -p "$tmp/fixture"
+printf '# TYPE zett_model_versions gauge\nzett_model_versions{state="FAILED"} 0\nzett_model_versions{state="AVAILABLE"} 1\n' \
+  > "$tmp/fixture/metrics"
+fixture_port=$(free_port)
+python3 -m http.server --bind 127.0.0.1 --directory "$tmp/fixture" "$fixture_port" > /dev/null 2>&1 &
+fixture_pid=$!
+wait_for 20 "fixture HTTP server" http_get "http://127.0.0.1:$fixture_port/metrics"
+ZETT_METRICS_PORT=$fixture_port "$healthcheck" || fail "HEALTHCHECK says unhealthy with a model AVAILABLE"
+stop "$fixture_pid"
+fixture_pid=""
+pass "HEALTHCHECK ($healthcheck): unhealthy on the live server without models, healthy with one AVAILABLE"
 
 cat > "$tmp/prometheus.yml" << EOF
 global:
