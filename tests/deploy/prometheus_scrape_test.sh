@@ -5,8 +5,9 @@
 #   tests/deploy/prometheus_scrape_test.sh [ZETT_SERVER]
 #
 # Without an argument it serves what the image ships: scripts/deploy/build_release.sh builds
-# build/cmake (CI's CMake build, same flags) into build/deploy/stage, whose libraries must all
-# come from deploy/runtime-packages*.txt (the runtime stage's packages). The server runs on
+# build/cmake (CI's CMake build, same flags; $ZETT_CMAKE_BUILD overrides) into
+# build/deploy/stage, whose libraries must all come from deploy/runtime-packages*.txt (the
+# runtime stage's packages). The server runs on
 # loopback ports with an empty model repository and the flag files of deploy/k8s (base and
 # cpu-dev, so a flag the binary does not know fails here), gets gRPC calls from
 # tests/deploy/grpc_calls.mjs, and Prometheus (own config, own TSDB dir, web on loopback, the
@@ -19,7 +20,8 @@ if [ $# -ge 1 ]; then
   server_bin=$1
   healthcheck=deploy/healthcheck.sh
 else
-  bash scripts/deploy/build_release.sh build/cmake build/deploy/stage -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  bash scripts/deploy/build_release.sh "${ZETT_CMAKE_BUILD:-build/cmake}" build/deploy/stage \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo
   server_bin=build/deploy/stage/bin/zett-server
   healthcheck=build/deploy/stage/bin/zett-healthcheck
 fi
