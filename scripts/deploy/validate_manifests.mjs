@@ -1,7 +1,7 @@
 // Validates rendered Kubernetes manifests (kubectl kustomize output) offline.
 //
 //   node validate_manifests.mjs --npm DIR --file RENDERED.yaml [--gpu | --no-gpu]
-//        [--alerts deploy/prometheus/zett-alerts.yml]
+//        [--alerts deploy/prometheus/zett-alerts.yml] [--same-as OTHER_RENDER.yaml]
 //
 // 1. Schema: every object against the JSON schema of its kind, from the npm packages
 //    kubernetes-models (Kubernetes 1.27 OpenAPI, which knows `grpc` probes) and
@@ -12,6 +12,8 @@
 // 3. This project's deployment rules: native gRPC probes on grpc.health.v1, non-root, read-only
 //    root, no privilege escalation, resources set, pinned image tags, GPU request iff --gpu, the
 //    PrometheusRule equal to the rule file.
+// 4. With --same-as: the same objects as another render (a newer kustomize), up to the
+//    generated ConfigMap's hash suffix, whose algorithm changed between kustomize versions.
 // Prints one line per problem and exits 1 when there is any.
 import fs from "node:fs";
 import path from "node:path";
@@ -25,6 +27,7 @@ function parseArgs(argv) {
     if (a === "--npm") args.npm = argv[++i];
     else if (a === "--file") args.file = argv[++i];
     else if (a === "--alerts") args.alerts = argv[++i];
+    else if (a === "--same-as") args.sameAs = argv[++i];
     else if (a === "--gpu") args.gpu = true;
     else if (a === "--no-gpu") args.gpu = false;
     else throw new Error(`unknown argument ${a}`);
@@ -251,6 +254,28 @@ if (args.alerts) {
     if (!isDeepStrictEqual(rule.spec?.groups, fileGroups)) {
       report(rule, `spec.groups differ from ${args.alerts}`);
     }
+  }
+}
+
+if (args.sameAs) {
+  // ConfigMap generator names end in -<10 chars of hash>; drop that suffix everywhere.
+  const normalize = (text) =>
+    YAML.parseAllDocuments(text.replace(/(zett-server-flags)-[a-z0-9]{10}\b/g, "$1"))
+      .map((d) => JSON.stringify(sortKeys(d.toJS())))
+      .sort();
+  const sortKeys = (x) =>
+    Array.isArray(x)
+      ? x.map(sortKeys)
+      : x && typeof x === "object"
+        ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, sortKeys(x[k])]))
+        : x;
+  const mine = normalize(fs.readFileSync(args.file, "utf8"));
+  const theirs = normalize(fs.readFileSync(args.sameAs, "utf8"));
+  for (const o of mine.filter((x) => !theirs.includes(x))) {
+    report(null, `differs from ${args.sameAs}: ${o.slice(0, 160)}...`);
+  }
+  for (const o of theirs.filter((x) => !mine.includes(x))) {
+    report(null, `only in ${args.sameAs}: ${o.slice(0, 160)}...`);
   }
 }
 

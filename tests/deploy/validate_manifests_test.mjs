@@ -33,7 +33,7 @@ const render = (overlay) =>
 const rendered = { "gpu-production": render("gpu-production"), "cpu-dev": render("cpu-dev") };
 
 // Runs the validator on `objects` (after `mutate`); returns {status, output}.
-function validate(overlay, mutate = () => {}) {
+function validate(overlay, mutate = () => {}, extra = []) {
   const objects = structuredClone(rendered[overlay]);
   mutate(objects);
   const file = path.join(tmp, `${overlay}-${Math.random().toString(36).slice(2)}.yaml`);
@@ -49,6 +49,7 @@ function validate(overlay, mutate = () => {}) {
       overlay === "cpu-dev" ? "--no-gpu" : "--gpu",
       "--alerts",
       path.join(root, "deploy/prometheus/zett-alerts.yml"),
+      ...extra,
     ],
     { encoding: "utf8" },
   );
@@ -177,3 +178,22 @@ test("flags in the ConfigMap are --name=value with '_' names", () =>
     (o) => (find(o, "ConfigMap").data["server.flags"] += "--metrics-listen=0.0.0.0:9464\n"),
     /is not --name=value/,
   ));
+
+test("--same-as: another render must hold the same objects, hash suffix aside", () => {
+  const other = path.join(tmp, "other.yaml");
+  const objects = structuredClone(rendered["gpu-production"]);
+  const cm = find(objects, "ConfigMap");
+  cm.metadata.name = "zett-server-flags-0123456789";
+  find(objects, "Deployment").spec.template.spec.volumes.find((v) => v.configMap).configMap.name =
+    cm.metadata.name;
+  fs.writeFileSync(other, objects.map((o) => YAML.stringify(o)).join("---\n"));
+  const same = validate("gpu-production", () => {}, ["--same-as", other]);
+  assert.equal(same.status, 0, same.output);
+  const differs = validate(
+    "gpu-production",
+    (o) => (find(o, "HorizontalPodAutoscaler").spec.maxReplicas = 9),
+    ["--same-as", other],
+  );
+  assert.equal(differs.status, 1, differs.output);
+  assert.match(differs.output, /differs from .*HorizontalPodAutoscaler/);
+});
