@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Compares DIR/tokenizer.json (Rust HF `tokenizers` via its npm binding) with DIR/tokenizer.model
 # (libsentencepiece via spm_encode) on every line of data/corpus/<split>/*.txt, and reports per
-# language: % of lines with identical ids, and tokens per byte. Ids exclude BOS/EOS.
+# language: % of lines with identical ids, tokens per byte, and % of lines that decode back to
+# themselves. Ids exclude BOS/EOS.
 # Usage: bash scripts/data/verify_tokenizer.sh DIR [split=valid] [lang=all]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -12,7 +13,7 @@ only=${3:-}
 bash scripts/fetch_references.sh >/dev/null
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-printf "%-8s %7s %9s %10s %10s %8s\n" lang lines identical tokens bytes tok/byte
+printf "%-8s %7s %9s %10s %10s %8s %9s\n" lang lines identical tokens bytes tok/byte roundtrip
 for f in "$DATA/corpus/$split"/*.txt; do
   lang=$(basename "$f" .txt)
   [ -z "$only" ] || [ "$only" = "$lang" ] || continue
