@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "core/tokenizer/byte_level.h"
 #include "core/tokenizer/pre_tokenizer.h"
 
@@ -111,11 +112,17 @@ void TokenizerSampler::Push(const std::vector<std::string>& texts) {
       for (size_t s = 0; s < char_starts.size(); s += options_.stride) {
         const size_t start = char_starts[s];
         for (size_t length = 1; length <= max_bytes && start + length <= bytes.size(); ++length) {
-          std::string substring =
-              chars.substr(offsets[start], offsets[start + length] - offsets[start]);
+          // absl::string_view: Debian's Abseil does not alias std::string_view.
+          const absl::string_view substring(chars.data() + offsets[start],
+                                            offsets[start + length] - offsets[start]);
           // frequency x length, length in UTF-8 bytes of the byte-char string (as zett).
           const int64_t score = static_cast<int64_t>(substring.size());
-          counts[std::move(substring)] += score;
+          auto it = counts.find(substring);  // no allocation for substrings seen before
+          if (it != counts.end()) {
+            it->second += score;
+          } else {
+            counts.emplace(std::string(substring), score);
+          }
         }
       }
     }
@@ -124,7 +131,14 @@ void TokenizerSampler::Push(const std::vector<std::string>& texts) {
 }
 
 void TokenizerSampler::AddEntry(Counts counts) {
-  for (const auto& [piece, score] : counts) totals_[piece] += score;
+  for (const auto& [piece, score] : counts) {
+    auto it = totals_.find(piece);
+    if (it != totals_.end()) {
+      it->second += score;
+    } else {
+      totals_.emplace(piece, score);
+    }
+  }
   queue_.push_back(std::move(counts));
   while (static_cast<int64_t>(queue_.size()) > options_.queue_batches) {
     for (const auto& [piece, score] : queue_.front()) {
@@ -177,7 +191,10 @@ absl::StatusOr<SampledTokenizer> TokenizerSampler::Sample() {
   std::vector<std::pair<double, const std::string*>> candidates;
   candidates.reserve(totals_.size());
   for (const auto& [piece, score] : totals_) {
-    const bool single_char = tokenizer::ByteCharsToBytes(piece).value_or("xx").size() == 1;
+    // One byte char: one code point (byte chars are 1 or 2 UTF-8 bytes).
+    const bool single_char =
+        piece.size() == 1 ||
+        (piece.size() == 2 && IsUtf8Continuation(static_cast<unsigned char>(piece[1])));
     if (single_char || CountWhitespace(piece) >= 2) continue;
     const double noised = static_cast<double>(score) / score_sum +
                           out.noise_sigma * StandardNormal(sample_seed ^ hash(piece));

@@ -16,9 +16,9 @@
 #include <memory>
 #include <random>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
@@ -73,7 +73,7 @@ class TokenizerSampler {
   int64_t distinct_substrings() const { return static_cast<int64_t>(totals_.size()); }
 
  private:
-  using Counts = std::unordered_map<std::string, int64_t>;
+  using Counts = absl::flat_hash_map<std::string, int64_t>;
   TokenizerSampler(const TokenizerSamplerOptions& options, uint64_t seed,
                    std::unique_ptr<tokenizer::PreTokenizer> split);
   void AddEntry(Counts counts);
