@@ -9,9 +9,9 @@ vocabulary piece into two vocabulary pieces is a merge, ranked by the merged pie
 merge whose result scores highest, so this ranking reproduces its segmentation.
 
 Unigram models get a Unigram model (pieces with their log-probability scores, byte_fallback)
-behind a Metaspace pre-tokenizer (prepend_scheme "always"), the layout of XLM-R/T5 files minus
-the precompiled charsmap: the models are trained with the identity normalization, so there is
-nothing to precompile.
+behind the same Prepend/Replace normalizer and decoder. (XLM-R/T5 files use a Metaspace
+pre-tokenizer instead, which drops the dummy prefix of lines that begin with a space, and a
+precompiled charsmap, which the identity normalization does not need.)
 
 Usage: sp_to_hf.py MODEL OUT_DIR [--configs]   (--configs also writes tokenizer_config.json and
 special_tokens_map.json for transformers' LlamaTokenizer(Fast))
@@ -59,19 +59,15 @@ def bpe_merges(pieces):
 
 
 def bpe_tokenizer_json(m):
-    if m["normalizer_name"] != "identity" or m["remove_extra_whitespaces"]:
-        raise ValueError("expected normalization_rule_name=identity and remove_extra_whitespaces=false, got %s/%s"
-                         % (m["normalizer_name"], m["remove_extra_whitespaces"]))
+    normalizer, decoder = _spm_normalizer_and_decoder(m)
     pieces = m["pieces"]
     unk, bos = pieces[m["unk_id"]][0], pieces[m["bos_id"]][0]
-    normalizers = ([{"type": "Prepend", "prepend": SPACE}] if m["add_dummy_prefix"] else []) + [
-        {"type": "Replace", "pattern": {"String": " "}, "content": SPACE}]
     return {
         "version": "1.0",
         "truncation": None,
         "padding": None,
         "added_tokens": _added_tokens(m),
-        "normalizer": {"type": "Sequence", "normalizers": normalizers},
+        "normalizer": normalizer,
         "pre_tokenizer": None,
         "post_processor": {
             "type": "TemplateProcessing",
@@ -80,10 +76,7 @@ def bpe_tokenizer_json(m):
                      {"SpecialToken": {"id": bos, "type_id": 1}}, {"Sequence": {"id": "B", "type_id": 1}}],
             "special_tokens": {bos: {"id": bos, "ids": [m["bos_id"]], "tokens": [bos]}},
         },
-        "decoder": {"type": "Sequence", "decoders": [
-            {"type": "Replace", "pattern": {"String": SPACE}, "content": " "},
-            {"type": "ByteFallback"}, {"type": "Fuse"},
-            {"type": "Strip", "content": " ", "start": 1 if m["add_dummy_prefix"] else 0, "stop": 0}]},
+        "decoder": decoder,
         "model": {
             "type": "BPE", "dropout": None, "unk_token": unk, "continuing_subword_prefix": None,
             "end_of_word_suffix": None, "fuse_unk": True, "byte_fallback": m["byte_fallback"],
@@ -94,19 +87,33 @@ def bpe_tokenizer_json(m):
     }
 
 
-def unigram_tokenizer_json(m):
+def _spm_normalizer_and_decoder(m):
+    """Prepend("▁") + Replace(" ", "▁") normalizer and the matching decoder: reproduces
+    SentencePiece's add_dummy_prefix exactly, also for lines that begin with spaces (a Metaspace
+    pre-tokenizer does not prepend "▁" to a string that already starts with one)."""
     if m["normalizer_name"] != "identity" or m["remove_extra_whitespaces"]:
-        raise ValueError("expected normalization_rule_name=identity and remove_extra_whitespaces=false")
-    scheme = "always" if m["add_dummy_prefix"] else "never"
+        raise ValueError("expected normalization_rule_name=identity and remove_extra_whitespaces=false, got %s/%s"
+                         % (m["normalizer_name"], m["remove_extra_whitespaces"]))
+    normalizers = ([{"type": "Prepend", "prepend": SPACE}] if m["add_dummy_prefix"] else []) + [
+        {"type": "Replace", "pattern": {"String": " "}, "content": SPACE}]
+    decoder = {"type": "Sequence", "decoders": [
+        {"type": "Replace", "pattern": {"String": SPACE}, "content": " "},
+        {"type": "ByteFallback"}, {"type": "Fuse"},
+        {"type": "Strip", "content": " ", "start": 1 if m["add_dummy_prefix"] else 0, "stop": 0}]}
+    return {"type": "Sequence", "normalizers": normalizers}, decoder
+
+
+def unigram_tokenizer_json(m):
+    normalizer, decoder = _spm_normalizer_and_decoder(m)
     return {
         "version": "1.0",
         "truncation": None,
         "padding": None,
         "added_tokens": _added_tokens(m),
-        "normalizer": None,
-        "pre_tokenizer": {"type": "Metaspace", "replacement": SPACE, "prepend_scheme": scheme, "split": True},
+        "normalizer": normalizer,
+        "pre_tokenizer": None,
         "post_processor": None,
-        "decoder": {"type": "Metaspace", "replacement": SPACE, "prepend_scheme": scheme, "split": True},
+        "decoder": decoder,
         "model": {"type": "Unigram", "unk_id": m["unk_id"], "byte_fallback": m["byte_fallback"],
                   "vocab": [[p, s] for p, s, _ in m["pieces"]]},
     }

@@ -12,7 +12,7 @@ OUT=models/base-tokenizer
 VOCAB=${VOCAB:-4096}
 EN_BYTES=3500000    # English share 70%
 CODE_BYTES=500000   # per language; 3 x 0.5 MB = 30%
-work="$DATA/tokenizers/base-train"
+work="$DATA/cache/base-tokenizer"
 mkdir -p "$work" "$OUT"
 [ -f "$DATA/corpus/MANIFEST.json" ] || { echo "no $DATA/corpus; run scripts/data/build_corpus.sh" >&2; exit 1; }
 

@@ -28,7 +28,8 @@ for lang in "${langs[@]}"; do
   # soft vocab limit for the small languages (hi).
   spm_train --input="$dir/input.txt" --model_prefix="$dir/sp" --model_type=unigram \
     --vocab_size="$VOCAB" --hard_vocab_limit=false --character_coverage=0.9995 --byte_fallback=true \
-    --split_digits=true --remove_extra_whitespaces=false --normalization_rule_name=identity \
+    --split_digits=true --allow_whitespace_only_pieces=true --remove_extra_whitespaces=false \
+    --normalization_rule_name=identity \
     --max_sentence_length=16384 --unk_id=0 --bos_id=1 --eos_id=2 --pad_id=-1 \
     --num_threads=2 --random_seed=17 --minloglevel=1
   mv "$dir/sp.model" "$dir/tokenizer.model" && rm -f "$dir/sp.vocab" "$dir/input.txt"
