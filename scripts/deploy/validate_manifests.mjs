@@ -13,7 +13,8 @@
 //    root, no privilege escalation, resources set, pinned image tags, GPU request iff --gpu, the
 //    PrometheusRule equal to the rule file.
 // 4. With --same-as: the same objects as another render (a newer kustomize), up to the
-//    generated ConfigMap's hash suffix, whose algorithm changed between kustomize versions.
+//    generated ConfigMap's hash suffix, whose algorithm changed between kustomize versions, and
+//    empty `annotations: {}`.
 // Prints one line per problem and exits 1 when there is any.
 import fs from "node:fs";
 import path from "node:path";
@@ -261,7 +262,14 @@ if (args.sameAs) {
   // ConfigMap generator names end in -<10 chars of hash>; drop that suffix everywhere.
   const normalize = (text) =>
     YAML.parseAllDocuments(text.replace(/(zett-server-flags)-[a-z0-9]{10}\b/g, "$1"))
-      .map((d) => JSON.stringify(sortKeys(d.toJS())))
+      .map((d) => d.toJS())
+      .map((o) => {
+        // kustomize v2.0.3 writes `annotations: {}` on a replaced ConfigMap; same object.
+        if (o?.metadata?.annotations && !Object.keys(o.metadata.annotations).length) {
+          delete o.metadata.annotations;
+        }
+        return JSON.stringify(sortKeys(o));
+      })
       .sort();
   const sortKeys = (x) =>
     Array.isArray(x)
