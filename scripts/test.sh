@@ -37,8 +37,10 @@ cmake_tests() {
 stage "install dependencies" bash scripts/install_deps.sh
 stage "fetch reference packages" bash scripts/fetch_references.sh
 stage "check BUILD/CMake sync" bash scripts/check_build_sync.sh
+stage "validate manifests" bash scripts/deploy/validate_manifests.sh
 stage "bazel test //..." bazel_tests
 stage "cmake build" cmake_build
+stage "prometheus scrape test" bash tests/deploy/prometheus_scrape_test.sh
 stage "ctest" cmake_tests
 [ -x scripts/fuzz.sh ] && stage "fuzz (bounded)" bash scripts/fuzz.sh
 
