@@ -187,7 +187,7 @@ absl::StatusOr<SampledTokenizer> TokenizerSampler::Sample() {
   }
 
   // Candidates: every counted substring but single chars (in the alphabet) and those with two
-  // or more whitespace chars (covered by the runs), scored ln(p + N(0, sigma)).
+  // or more whitespace chars (covered by the runs), each noised: p + N(0, sigma).
   std::vector<std::pair<double, const std::string*>> candidates;
   candidates.reserve(totals_.size());
   for (const auto& [piece, score] : totals_) {
@@ -195,15 +195,19 @@ absl::StatusOr<SampledTokenizer> TokenizerSampler::Sample() {
     const bool single_char =
         piece.size() == 1 ||
         (piece.size() == 2 && IsUtf8Continuation(static_cast<unsigned char>(piece[1])));
-    if (single_char || CountWhitespace(piece) >= 2) continue;
+    // Whitespace byte chars all start with 0xC4; most pieces have none.
+    if (single_char || (piece.find('\xC4') != std::string::npos && CountWhitespace(piece) >= 2)) {
+      continue;
+    }
     const double noised = static_cast<double>(score) / score_sum +
                           out.noise_sigma * StandardNormal(sample_seed ^ hash(piece));
-    candidates.emplace_back(noised > 0 ? std::log(noised) : kNoScore, &piece);
+    candidates.emplace_back(noised, &piece);
   }
   const size_t room =
       std::max<int64_t>(0, options_.vocab_size - static_cast<int64_t>(out.pieces.size()));
   const size_t keep = std::min(room, candidates.size());
-  // Top `keep` by score (ties by piece, so a sample depends only on the counts and the RNG).
+  // Top `keep` by noised frequency (ln is monotone, so it is taken for the kept ones only; ties
+  // by piece, so a sample depends only on the counts and the RNG).
   auto better = [](const auto& a, const auto& b) {
     return a.first != b.first ? a.first > b.first : *a.second < *b.second;
   };
@@ -211,7 +215,8 @@ absl::StatusOr<SampledTokenizer> TokenizerSampler::Sample() {
   std::sort(candidates.begin(), candidates.begin() + keep, better);
   for (size_t i = 0; i < keep; ++i) {
     out.pieces.push_back(*candidates[i].second);
-    out.log_scores.push_back(candidates[i].first);
+    const double noised = candidates[i].first;
+    out.log_scores.push_back(noised > 0 ? std::log(noised) : kNoScore);
   }
   return out;
 }
