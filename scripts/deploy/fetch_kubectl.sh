@@ -13,6 +13,12 @@ if [ ! -x "$kubectl" ]; then
   (
     cd .cache/deploy/debs
     rm -f kubernetes-client_*.deb
+    if ! apt-cache show kubernetes-client > /dev/null 2>&1; then
+      # No package lists yet (install_deps.sh only updates them when it installs something).
+      sudo=""
+      [ "$(id -u)" -eq 0 ] || sudo="sudo"
+      $sudo apt-get update -q >&2
+    fi
     if ! apt-get download "kubernetes-client=$pin" >&2; then
       # Debian replaces a version when it ships a security update; take the current one.
       echo "fetch_kubectl: kubernetes-client=$pin is gone from the archive; using the candidate" >&2
