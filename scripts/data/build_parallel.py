@@ -36,7 +36,7 @@ def write(root, out):
             path = os.path.join(d, rel)
             if not os.path.exists(path):
                 continue
-            items = cs._parse_html(path, cs._lohelp_want)
+            items = cs.parse_html(path, cs.lohelp_want)
             counts = collections.Counter(i for i, _ in items)
             per_lang[lang] = {i: cs.clean_paragraph(t) for i, t in items if counts[i] == 1}
         for ident, text in per_lang["en"].items():

@@ -43,7 +43,7 @@ def clean_code(text):
     return [l for l in lines if l.strip()]
 
 
-class _TextCapture(html.parser.HTMLParser):
+class TextCapture(html.parser.HTMLParser):
     """Collects the text of elements selected by `want(tag, attrs)`; skips <script>/<style>/<pre>."""
 
     def __init__(self, want):
@@ -84,8 +84,8 @@ class _TextCapture(html.parser.HTMLParser):
             self._buf.append(data)
 
 
-def _parse_html(path, want):
-    p = _TextCapture(want)
+def parse_html(path, want):
+    p = TextCapture(want)
     with open(path, encoding="utf-8", errors="replace") as f:
         p.feed(f.read())
     p.close()
@@ -104,7 +104,7 @@ class Source:
         raise NotImplementedError
 
 
-def _lohelp_want(tag, attrs):
+def lohelp_want(tag, attrs):
     ident = attrs.get("id") or ""
     return tag in ("p", "h1", "h2", "h3", "h4", "h5", "h6") and (
         ident.startswith("par_id") or ident.startswith("hd_id"))
@@ -132,12 +132,12 @@ class LibreOfficeHelp(Source):
 
     def document(self, key):
         rel = key.split(":", 1)[1]
-        items = _parse_html(os.path.join(self._dir, rel), _lohelp_want)
+        items = parse_html(os.path.join(self._dir, rel), lohelp_want)
         english = {}
         if self._en:
             en_path = os.path.join(self._en, rel)
             if os.path.exists(en_path):
-                english = {i: clean_paragraph(t) for i, t in _parse_html(en_path, _lohelp_want)}
+                english = {i: clean_paragraph(t) for i, t in parse_html(en_path, lohelp_want)}
         out = []
         for ident, text in items:
             text = clean_paragraph(text)
@@ -166,7 +166,7 @@ class DebianHandbook(Source):
         return ["handbook:" + f for f in sorted(os.listdir(self._dir)) if f.endswith(".html")]
 
     def _paragraphs(self, path):
-        return [clean_paragraph(t) for _, t in _parse_html(path, _handbook_want)]
+        return [clean_paragraph(t) for _, t in parse_html(path, _handbook_want)]
 
     def document(self, key):
         f = key.split(":", 1)[1]
