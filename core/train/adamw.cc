@@ -1,4 +1,5 @@
 #include "core/train/adamw.h"
+#include <c10/core/GradMode.h>
 
 #include <cmath>
 
@@ -8,7 +9,7 @@ namespace zett {
 
 AdamW::AdamW(std::vector<std::pair<std::string, at::Tensor>> params, AdamWOptions options)
     : options_(options) {
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   for (auto& [name, param] : params) {
     Slot slot;
     slot.name = name;
@@ -22,7 +23,7 @@ AdamW::AdamW(std::vector<std::pair<std::string, at::Tensor>> params, AdamWOption
 }
 
 double AdamW::ClipGradNorm(double max_norm) {
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   at::Tensor total;
   for (const Slot& s : slots_) {
     if (!s.param.grad().defined()) continue;
@@ -41,7 +42,7 @@ double AdamW::ClipGradNorm(double max_norm) {
 }
 
 void AdamW::Step(double lr) {
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   ++step_;
   const double bias1 = 1.0 - std::pow(options_.beta1, static_cast<double>(step_));
   const double bias2 = 1.0 - std::pow(options_.beta2, static_cast<double>(step_));
@@ -83,7 +84,7 @@ absl::Status AdamW::LoadState(const std::map<std::string, at::Tensor>& state) {
   if (step == state.end() || step->second.numel() != 1) {
     return absl::InvalidArgumentError("optimizer state lacks step");
   }
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   for (Slot& s : slots_) {
     for (auto [key, target] : {std::pair<std::string, at::Tensor*>{"master/", &s.master},
                                {"exp_avg/", &s.exp_avg},

@@ -1,4 +1,5 @@
 #include <iostream>
+#include <c10/core/GradMode.h>
 
 #include "absl/strings/str_cat.h"
 #include "core/compat/torch_compat.h"
@@ -65,7 +66,7 @@ absl::Status Run(const std::vector<std::string>& args) {
   }
   at::Tensor logits;
   try {
-    at::NoGradGuard no_grad;
+    c10::NoGradGuard no_grad;
     logits = model.Logits(input_ids.to(options.device), attention_mask).to(at::kCPU, at::kFloat);
   } catch (const c10::Error& e) {
     return absl::InternalError(

@@ -1,4 +1,5 @@
 #include "core/train/pretrain.h"
+#include <c10/core/GradMode.h>
 
 #include <chrono>
 #include <cmath>
@@ -59,7 +60,7 @@ json OptionsToJson(const PretrainOptions& o) {
 // the stream's byte/token ratio.
 json Validate(LlamaForCausalLM& model, const std::vector<TokenStream>& streams,
               const PretrainOptions& o, const at::Device& device) {
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   json out = json::object();
   double loss_sum = 0;
   int64_t counted = 0;
