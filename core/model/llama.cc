@@ -1,4 +1,5 @@
 #include "core/model/llama.h"
+#include <c10/core/GradMode.h>
 
 #include <map>
 #include <utility>
@@ -192,7 +193,7 @@ at::Tensor LlamaForCausalLMImpl::OutputEmbeddings() const {
 }
 
 void LlamaForCausalLMImpl::InitWeights() {
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   for (auto& item : named_parameters()) {
     const std::string& name = item.key();
     at::Tensor& p = item.value();

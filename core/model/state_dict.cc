@@ -1,4 +1,5 @@
 #include "core/model/state_dict.h"
+#include <c10/core/GradMode.h>
 
 #include <set>
 
@@ -14,7 +15,7 @@ std::string ShapeString(at::IntArrayRef shape) {
 absl::Status LoadStateDict(torch::nn::Module& module, const TensorMap& tensors,
                            const LoadStateDictOptions& options, std::vector<std::string>* unused) {
   std::set<std::string> used;
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   for (auto& item : module.named_parameters(/*recurse=*/true)) {
     const std::string& name = item.key();
     at::Tensor& param = item.value();

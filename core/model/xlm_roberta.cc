@@ -1,4 +1,5 @@
 #include "core/model/xlm_roberta.h"
+#include <c10/core/GradMode.h>
 
 #include <cmath>
 
@@ -152,7 +153,7 @@ at::Tensor XLMRobertaForMaskedLMImpl::OutputEmbeddings() const {
 at::Tensor XLMRobertaForMaskedLMImpl::OutputBias() const { return lm_head->bias; }
 
 void XLMRobertaForMaskedLMImpl::InitWeights() {
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   for (auto& item : named_parameters()) {
     const std::string& name = item.key();
     at::Tensor& p = item.value();

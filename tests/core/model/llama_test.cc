@@ -1,4 +1,5 @@
 #include "core/model/llama.h"
+#include <c10/core/GradMode.h>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -32,7 +33,7 @@ LlamaForCausalLM MakeModel(const DecoderConfig& config, uint64_t seed = 1) {
   LlamaForCausalLM model(config);
   model->InitWeights();
   // Larger than the 0.02 init so that every layer visibly changes the logits.
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   for (auto& p : model->parameters()) {
     if (p.dim() > 1) p.normal_(0.0, 0.3);
   }

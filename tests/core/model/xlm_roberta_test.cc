@@ -1,4 +1,5 @@
 #include "core/model/xlm_roberta.h"
+#include <c10/core/GradMode.h>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -32,7 +33,7 @@ XLMRobertaForMaskedLM MakeModel(const EncoderConfig& config, uint64_t seed = 1) 
   at::manual_seed(seed);
   XLMRobertaForMaskedLM model(config);
   model->InitWeights();
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   for (auto& p : model->parameters()) {
     if (p.dim() > 1) p.normal_(0.0, 0.3);
   }
