@@ -364,6 +364,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=1, help="timed C++ passes (fastest kept)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--keep", help="write the case folders here instead of a temp dir")
+    parser.add_argument("--only", default="", help="run only cases whose name contains this")
     args = parser.parse_args()
     scale = args.scale or ("full" if args.device.startswith("cuda") else "tiny")
     gen = torch.Generator().manual_seed(args.seed)
@@ -374,6 +375,8 @@ def main():
         workdir = args.keep or tmp
         rows = []
         for name, c in cases(scale):
+            if args.only not in name:
+                continue
             rows.extend(run_case(args, name, c, gen, workdir))
 
     print(f"\nhypernet parity: {args.rows} rows x L=7, device {args.device}, torch "
