@@ -5,8 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "client/remote/server_commands.h"
 #include "client/cli/tokenizer_commands.h"
+#include "client/remote/bench_command.h"
+#include "client/remote/server_commands.h"
 
 namespace {
 
@@ -18,7 +19,7 @@ struct Command {
 const std::map<std::string, Command>& Commands() {
   static const auto* commands = new std::map<std::string, Command>{
       {"tokenize",
-       {zett::cli::RunTokenize, "--tokenizer PATH --input FILE [--add-special-tokens]"}},
+       {zett::cli::RunTokenize, "--tokenizer PATH --input FILE [--add-special-tokens] [--stats]"}},
       {"decompose",
        {zett::cli::RunDecompose, "--original PATH --target PATH [--max-len 7] [--pad-id N]"}},
       {"transfer",
@@ -26,6 +27,10 @@ const std::map<std::string, Command>& Commands() {
         "--server ADDR --model NAME --tokenizer PATH --out DIR [--dtype fp32|bf16|fp16]"}},
       {"models", {zett::cli::RunModels, "--server ADDR [--model NAME]"}},
       {"health", {zett::cli::RunHealth, "--server ADDR [--service NAME]"}},
+      {"bench",
+       {zett::cli::RunBench,
+        "--server ADDR --model NAME --tokenizer PATH [--rpc transfer|predict_tokens] "
+        "[--streams 4] [--seconds 10]"}},
   };
   return *commands;
 }

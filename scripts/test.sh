@@ -41,6 +41,7 @@ stage "validate manifests" bash scripts/deploy/validate_manifests.sh
 stage "bazel test //..." bazel_tests
 stage "cmake build" cmake_build
 stage "prometheus scrape test" bash tests/deploy/prometheus_scrape_test.sh
+stage "tokenizer conformance" bash scripts/conformance/run.sh
 stage "ctest" cmake_tests
 [ -x scripts/fuzz.sh ] && stage "fuzz (bounded)" bash scripts/fuzz.sh
 

@@ -1,6 +1,7 @@
 #include "client/cli/tokenizer_commands.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -50,13 +51,17 @@ int Fail(const std::string& message) {
 }  // namespace
 
 int RunTokenize(const std::vector<std::string>& args) {
-  Flags flags = ParseFlags(args, {"--tokenizer", "--input", "--output"}, {"--add-special-tokens"});
+  Flags flags =
+      ParseFlags(args, {"--tokenizer", "--input", "--output"}, {"--add-special-tokens", "--stats"});
   if (!flags.error.empty()) return Fail("tokenize: " + flags.error);
   if (!flags.values.count("--tokenizer") || !flags.values.count("--input")) {
     return Fail("tokenize: --tokenizer PATH and --input FILE are required");
   }
+  const auto load_start = std::chrono::steady_clock::now();
   auto tokenizer = tokenizer::LoadTokenizerFile(flags.values["--tokenizer"]);
   if (!tokenizer.ok()) return Fail(std::string(tokenizer.status().ToString()));
+  const auto encode_start = std::chrono::steady_clock::now();
+  size_t bytes = 0;
   std::ifstream input(flags.values["--input"], std::ios::binary);
   if (!input) return Fail("tokenize: cannot read " + flags.values["--input"]);
   std::ofstream file_out;
@@ -72,6 +77,7 @@ int RunTokenize(const std::vector<std::string>& args) {
   size_t line_number = 0;
   while (std::getline(input, line)) {
     ++line_number;
+    bytes += line.size() + 1;
     auto ids = (*tokenizer)->Encode(line, special);
     if (!ids.ok()) {
       return Fail("tokenize: line " + std::to_string(line_number) + ": " +
@@ -85,6 +91,13 @@ int RunTokenize(const std::vector<std::string>& args) {
     }
     buffer += "]\n";
     *out << buffer;
+  }
+  if (flags.values.count("--stats")) {
+    const auto end = std::chrono::steady_clock::now();
+    const double load_s = std::chrono::duration<double>(encode_start - load_start).count();
+    const double encode_s = std::chrono::duration<double>(end - encode_start).count();
+    std::fprintf(stderr, "tokenize: load %.3f s, %zu lines, %zu bytes in %.3f s = %.2f MB/s\n",
+                 load_s, line_number, bytes, encode_s, bytes / 1e6 / encode_s);
   }
   return 0;
 }
@@ -107,8 +120,19 @@ int RunDecompose(const std::vector<std::string>& args) {
   } catch (const std::exception&) {
     return Fail("decompose: --max-len and --pad-id take integers");
   }
-  auto decomposition = tokenizer::Decompose(**original, **target, options);
+  // Timed separately: the server prepares the original once per model, then decomposes
+  // each request's target.
+  const auto prepare_start = std::chrono::steady_clock::now();
+  auto decomposer = tokenizer::Decomposer::Create(**original);
+  if (!decomposer.ok()) return Fail(std::string(decomposer.status().ToString()));
+  const auto decompose_start = std::chrono::steady_clock::now();
+  auto decomposition = (*decomposer)->Decompose(**target, options);
   if (!decomposition.ok()) return Fail(std::string(decomposition.status().ToString()));
+  const auto decompose_end = std::chrono::steady_clock::now();
+  std::fprintf(stderr, "decompose: original prepared in %.3f s; target (%zu tokens) in %.3f s\n",
+               std::chrono::duration<double>(decompose_start - prepare_start).count(),
+               decomposition->surface_forms.size(),
+               std::chrono::duration<double>(decompose_end - decompose_start).count());
   const tokenizer::Decomposition& d = *decomposition;
   nlohmann::json out;
   out["max_len"] = d.max_len;

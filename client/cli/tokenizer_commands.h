@@ -8,7 +8,7 @@
 
 namespace zett::cli {
 
-// zett tokenize --tokenizer PATH --input FILE [--add-special-tokens] [--output FILE]
+// zett tokenize --tokenizer PATH --input FILE [--add-special-tokens] [--output FILE] [--stats]
 // Writes one JSON array of ids per input line. Returns the process exit code.
 int RunTokenize(const std::vector<std::string>& args);
 

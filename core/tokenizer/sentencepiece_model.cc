@@ -260,22 +260,20 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> LoadSentencePieceModel(std::string_vi
       t.content = p.piece;
       t.special = p.type == kControl;
       t.normalized = false;
-      if (p.type == kUserDefined)
-        c.added_tokens.push_back(std::move(t));
-      else
-        c.added_tokens.push_back(std::move(t));
+      c.added_tokens.push_back(std::move(t));
     }
   }
   if (proto.model_type == 1) {
     std::vector<std::pair<std::string, double>> pieces;
+    std::vector<bool> unmatchable;
     pieces.reserve(n);
     for (const auto& p : proto.pieces) {
-      // Only NORMAL/USER_DEFINED pieces take part in segmentation; others get an unmatchable key.
-      const bool matchable = p.type == kNormal || p.type == kUserDefined;
-      pieces.emplace_back(matchable ? p.piece : Cat("\x01", p.piece), p.score);
+      // Only NORMAL/USER_DEFINED pieces take part in SentencePiece's lattice.
+      pieces.emplace_back(p.piece, p.score);
+      unmatchable.push_back(p.type != kNormal && p.type != kUserDefined);
     }
-    ASSIGN_OR_RETURN(c.model,
-                     UnigramModel::Create(std::move(pieces), proto.unk_id, proto.byte_fallback));
+    ASSIGN_OR_RETURN(c.model, UnigramModel::Create(std::move(pieces), proto.unk_id,
+                                                   proto.byte_fallback, unmatchable));
   } else if (proto.model_type == 2) {
     // SentencePiece BPE merges the adjacent pair whose concatenation is the best-scored piece;
     // as ranked merges: every split of a piece into two pieces, ranked by the piece's score.

@@ -93,10 +93,20 @@ bool IsAlphanumeric(char32_t c) {
   return type == U_DECIMAL_DIGIT_NUMBER || type == U_LETTER_NUMBER || type == U_OTHER_NUMBER;
 }
 
-bool IsControl(char32_t c) { return u_charType(static_cast<UChar32>(c)) == U_CONTROL_CHAR; }
+bool IsControl(char32_t c) {
+  // HF's BertNormalizer treats every "Other" category (Cc, Cf, Cs, Co, Cn) as control.
+  const int8_t type = u_charType(static_cast<UChar32>(c));
+  return type == U_CONTROL_CHAR || type == U_FORMAT_CHAR || type == U_SURROGATE ||
+         type == U_PRIVATE_USE_CHAR || type == U_UNASSIGNED;
+}
 
 bool IsNonspacingMark(char32_t c) {
-  return c >= 0x300 && u_charType(static_cast<UChar32>(c)) == U_NON_SPACING_MARK;
+  if (c < 0x300 || u_charType(static_cast<UChar32>(c)) != U_NON_SPACING_MARK) return false;
+  // HF's is_combining_mark table (unicode-normalization-alignments) predates Unicode 9.0:
+  // marks added later (Adlam U+1E944.., U+1DF6..) are kept. Checked against npm tokenizers.
+  UVersionInfo age;
+  u_charAge(static_cast<UChar32>(c), age);
+  return age[0] < 9;
 }
 
 bool IsDigit(char32_t c) {

@@ -65,8 +65,10 @@ bool IsWhitespace(char32_t c);
 bool IsPunctuation(char32_t c);
 // Rust char::is_alphanumeric (Alphabetic or Numeric) — used by \w-like splitting.
 bool IsAlphanumeric(char32_t c);
+// General category C* (Cc, Cf, Cs, Co, Cn), as HF BertNormalizer's is_control.
 bool IsControl(char32_t c);
-// Nonspacing mark (Mn), removed by StripAccents.
+// Nonspacing mark (Mn) as HF's StripAccents/BertNormalizer remove them: only marks of
+// Unicode <= 8.0 (its table's version).
 bool IsNonspacingMark(char32_t c);
 // CJK ideograph ranges used by BERT's handle_chinese_chars.
 bool IsChineseChar(char32_t c);

@@ -13,7 +13,7 @@ constexpr double kUnkPenalty = 10.0;
 
 absl::StatusOr<std::unique_ptr<UnigramModel>> UnigramModel::Create(
     std::vector<std::pair<std::string, double>> pieces, std::optional<int32_t> unk_id,
-    bool byte_fallback) {
+    bool byte_fallback, const std::vector<bool>& unmatchable) {
   auto model = std::unique_ptr<UnigramModel>(new UnigramModel());
   if (unk_id && (*unk_id < 0 || *unk_id >= static_cast<int32_t>(pieces.size()))) {
     return absl::InvalidArgumentError(
@@ -30,8 +30,10 @@ absl::StatusOr<std::unique_ptr<UnigramModel>> UnigramModel::Create(
   for (size_t i = 0; i < pieces.size(); ++i) {
     const auto& [piece, score] = pieces[i];
     if (piece.empty()) return absl::InvalidArgumentError(Cat("Unigram: piece ", i, " is empty"));
-    min_score = std::min(min_score, score);
     model->scores_.push_back(score);
+    entries.emplace_back(piece, static_cast<int32_t>(i));
+    if (i < unmatchable.size() && unmatchable[i]) continue;
+    min_score = std::min(min_score, score);
     int32_t node = 0;
     for (unsigned char b : piece) {
       const uint64_t key = (static_cast<uint64_t>(node) << 8) | b;
@@ -41,7 +43,6 @@ absl::StatusOr<std::unique_ptr<UnigramModel>> UnigramModel::Create(
       node = it->second;
     }
     model->node_token_[node] = static_cast<int32_t>(i);
-    entries.emplace_back(piece, static_cast<int32_t>(i));
   }
   auto vocab = Vocab::Create(std::move(entries), "Unigram vocab", /*last_token_wins=*/true);
   if (!vocab.ok()) return vocab.status();

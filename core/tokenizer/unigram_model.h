@@ -18,11 +18,12 @@ namespace zett::tokenizer {
 class UnigramModel : public Model {
  public:
   // pieces[i] = (piece, log-probability) gets id i. Fails on empty pieces and an out-of-range
-  // unk_id; a duplicate piece resolves to its last id (as in HF). Constructible from memory (the
-  // ZeTT tokenizer sampler builds one per step), not only from JSON.
+  // unk_id; a duplicate piece resolves to its last id (as in HF). Pieces marked
+  // `unmatchable` (SentencePiece CONTROL/UNUSED/BYTE pieces) keep their id but never match text.
+  // Constructible from memory (the ZeTT tokenizer sampler builds one per step), not only from JSON.
   static absl::StatusOr<std::unique_ptr<UnigramModel>> Create(
       std::vector<std::pair<std::string, double>> pieces, std::optional<int32_t> unk_id,
-      bool byte_fallback);
+      bool byte_fallback, const std::vector<bool>& unmatchable = {});
 
   ModelType type() const override { return ModelType::kUnigram; }
   absl::Status Tokenize(std::string_view piece, std::vector<int32_t>* ids) const override;
