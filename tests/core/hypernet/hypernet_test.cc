@@ -1,4 +1,5 @@
 #include "core/hypernet/hypernet.h"
+#include <c10/core/GradMode.h>
 
 #include <gtest/gtest.h>
 
@@ -161,7 +162,7 @@ TEST(Hypernet, ExtraIdsReadFallbackEmbeddings) {
   const at::Tensor source = SourceEmbeddings(config);
   HypernetOutput before = Predict(hypernet, forms, source);
   {
-    at::NoGradGuard no_grad;
+    c10::NoGradGuard no_grad;
     Parameter(hypernet, "fallback_embeddings.weight")[2].add_(1.0);
   }
   HypernetOutput after = Predict(hypernet, forms, source);
@@ -176,7 +177,7 @@ TEST(Hypernet, ProjectedTableGivesTheSameResult) {
     config.hn_residual = residual;
     Hypernet hypernet = MakeHypernet(config);
     if (residual) {  // leave the zero init so the heads contribute
-      at::NoGradGuard no_grad;
+      c10::NoGradGuard no_grad;
       Parameter(hypernet, "output_projection.1.weight").normal_(0, 0.5);
     }
     const at::Tensor forms = SurfaceForms(config, 11, 5);
@@ -216,7 +217,7 @@ TEST(Hypernet, ResidualFormStartsAtTheFirstPiecesEmbedding) {
     }
     // Once the head moves, the prediction departs by alpha / sqrt(d) * head(h_0).
     {
-      at::NoGradGuard no_grad;
+      c10::NoGradGuard no_grad;
       Parameter(hypernet, "output_projection.1.bias").fill_(1.0);
     }
     HypernetOutput moved = Predict(hypernet, forms, source);
@@ -229,7 +230,7 @@ TEST(Hypernet, BiasHeadReadsPooledState) {
   auto config = TinyConfig();
   Hypernet hypernet = MakeHypernet(config);
   {
-    at::NoGradGuard no_grad;
+    c10::NoGradGuard no_grad;
     Parameter(hypernet, "bias_projection.weight").zero_();
     Parameter(hypernet, "bias_projection.bias").fill_(-2.5);
   }
@@ -267,7 +268,7 @@ TEST(Hypernet, LanguageEmbeddingSelectsTheLanguage) {
   HypernetOutput lang2 = Predict(hypernet, forms, source, 2);
   EXPECT_GT(MaxAbsDiff(lang0.embeddings_in, lang2.embeddings_in), 1e-4);
   {
-    at::NoGradGuard no_grad;
+    c10::NoGradGuard no_grad;
     // Not a constant shift: the embedding LayerNorm would remove it.
     Parameter(hypernet, "lang_embeddings.weight")[2].add_(at::arange(16, at::kFloat) / 8);
   }
