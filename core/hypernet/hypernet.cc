@@ -1,6 +1,7 @@
 #include "core/hypernet/hypernet.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <c10/core/GradMode.h>
 
 #include <cmath>
 #include <set>
@@ -629,7 +630,7 @@ absl::Status Hypernet::SetRescaler(const std::string& name, const at::Tensor& w,
   if (!w.defined() || !b.defined() || w.numel() != dim || b.numel() != dim) {
     return InvalidArgument(absl::StrCat(name, ": w and b must have ", dim, " elements"));
   }
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   r.w.copy_(w.reshape({1, dim}));
   r.b.copy_(b.reshape({1, dim}));
   return absl::OkStatus();

@@ -9,6 +9,7 @@
 // optionally lang_index (int, one element). out.safetensors: embeddings_in, embeddings_out and
 // bias (those the hypernet predicts) as float32.
 #include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
 
 #include <algorithm>
 #include <chrono>
@@ -64,7 +65,7 @@ absl::Status Run() {
   HypernetForwardOptions options;
   options.chunk_rows = absl::GetFlag(FLAGS_chunk_rows);
   options.group_by_length = absl::GetFlag(FLAGS_group_by_length);
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
 
   at::Tensor projected;
   if (absl::GetFlag(FLAGS_projected)) {

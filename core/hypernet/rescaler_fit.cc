@@ -1,5 +1,7 @@
 #include "core/hypernet/rescaler_fit.h"
 
+#include <c10/core/GradMode.h>
+
 #include "absl/strings/str_cat.h"
 #include "core/util/status_macros.h"
 
@@ -31,7 +33,7 @@ absl::Status FitRescalers(Hypernet& hypernet, const at::Tensor& source_embedding
                           const at::Tensor& target_out, std::optional<int64_t> lang_index) {
   const ZettHypernetConfig& c = hypernet.config();
   if (!c.hn_rescale_embeddings) return absl::OkStatus();
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   try {
     at::Tensor source = source_embeddings.slice(0, 0, c.original_vocab_size);
     const int64_t n_in = c.source_embedding_dim();

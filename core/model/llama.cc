@@ -1,4 +1,5 @@
 #include "core/model/llama.h"
+
 #include <c10/core/GradMode.h>
 
 #include <map>

@@ -1,4 +1,5 @@
 #include "core/model/state_dict.h"
+
 #include <c10/core/GradMode.h>
 
 #include <set>

@@ -1,4 +1,5 @@
 #include "core/model/xlm_roberta.h"
+
 #include <c10/core/GradMode.h>
 
 #include <cmath>

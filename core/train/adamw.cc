@@ -1,4 +1,5 @@
 #include "core/train/adamw.h"
+
 #include <c10/core/GradMode.h>
 
 #include <cmath>

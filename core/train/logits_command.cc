@@ -1,5 +1,6 @@
-#include <iostream>
 #include <c10/core/GradMode.h>
+
+#include <iostream>
 
 #include "absl/strings/str_cat.h"
 #include "core/compat/torch_compat.h"

@@ -1,4 +1,5 @@
 #include "core/train/pretrain.h"
+
 #include <c10/core/GradMode.h>
 
 #include <chrono>
@@ -141,8 +142,16 @@ absl::StatusOr<std::vector<TokenStream>> LoadStreams(const std::string& spec,
                                                      const SentencePieceEncoder& encoder,
                                                      const PretrainOptions& o, const char* what) {
   ASSIGN_OR_RETURN(auto paths, ExpandFileList(spec));
-  ASSIGN_OR_RETURN(auto streams, TokenizeFiles(paths, encoder, encoder.bos_id(), encoder.eos_id(),
-                                               o.tokenizer_threads));
+  // The cache key covers the tokenizer file and the BOS/EOS framing.
+  std::error_code error;
+  const std::string model_path = o.tokenizer_dir + "/tokenizer.model";
+  const std::string tokenizer_key =
+      absl::StrCat(fs::absolute(model_path).string(), "|", fs::file_size(model_path, error), "|",
+                   fs::last_write_time(model_path, error).time_since_epoch().count(), "|",
+                   encoder.bos_id(), "|", encoder.eos_id());
+  ASSIGN_OR_RETURN(auto streams,
+                   TokenizeFiles(paths, encoder, encoder.bos_id(), encoder.eos_id(),
+                                 o.tokenizer_threads, o.token_cache_dir, tokenizer_key));
   for (const auto& s : streams) {
     std::cout << absl::StrFormat(
         "%s %-10s %9d docs %11d tokens %11d bytes (%.2f bytes/token)\n", what, s.name, s.documents,

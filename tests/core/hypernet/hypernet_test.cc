@@ -1,6 +1,6 @@
 #include "core/hypernet/hypernet.h"
-#include <c10/core/GradMode.h>
 
+#include <c10/core/GradMode.h>
 #include <gtest/gtest.h>
 
 #include <cmath>

@@ -1,6 +1,6 @@
 #include "core/model/llama.h"
-#include <c10/core/GradMode.h>
 
+#include <c10/core/GradMode.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 #include "core/model/xlm_roberta.h"
-#include <c10/core/GradMode.h>
 
+#include <c10/core/GradMode.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
