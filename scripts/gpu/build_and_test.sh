@@ -25,11 +25,12 @@ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DZETT_WITH_CUDA=ON \
   { cat "$build.configure.log"; exit 1; }
 if [ -n "${ZETT_TARGETS:-}" ]; then
   # shellcheck disable=SC2086
-  cmake --build "$build" -j"$(nproc)" --target $ZETT_TARGETS
+  cmake --build "$build" -j"$(nproc)" --target $ZETT_TARGETS -- -k 0 || true
   echo "gpu build: $((SECONDS - start))s"
   ctest --test-dir "$build" --output-on-failure -j4 -R "^($(echo $ZETT_TARGETS | tr ' ' '|'))\$"
 else
-  cmake --build "$build" -j"$(nproc)"
+  # -k 0: one broken target must not hide the results of the others.
+  cmake --build "$build" -j"$(nproc)" -- -k 0 || true
   echo "gpu build: $((SECONDS - start))s"
   ctest --test-dir "$build" --output-on-failure -j4
 fi
