@@ -212,7 +212,9 @@ TEST(TokenizerSampler, PiecesMakeAUnigramModelThatCoversTheBatch) {
     std::string spelled;
     for (int32_t id : ids) spelled += sampled->pieces[id];
     EXPECT_EQ(spelled, chars);
-    if (word == " the") EXPECT_EQ(ids.size(), 1u);
+    if (word == " the") {
+      EXPECT_EQ(ids.size(), 1u);
+    }
   }
 }
 
