@@ -118,7 +118,12 @@ bash scripts/install_deps.sh deploy/runtime-packages.txt > /dev/null ||
   fail "deploy/runtime-packages.txt names a package apt cannot install"
 bash scripts/deploy/check_runtime_libs.sh deploy/runtime-packages.txt deploy/runtime-packages-cpu.txt \
   -- "$server_bin" || fail "$server_bin needs libraries the runtime image would not have"
-pass "every shared library of $server_bin comes from deploy/runtime-packages*.txt"
+printf 'libc6\n' > "$tmp/too-short.txt"
+if bash scripts/deploy/check_runtime_libs.sh "$tmp/too-short.txt" -- "$server_bin" 2> "$tmp/short.err"; then
+  fail "check_runtime_libs accepts a list with libc6 only"
+fi
+grep -q 'libgrpc++1.51 to one of' "$tmp/short.err" || fail "check_runtime_libs: $(head -n 3 "$tmp/short.err")"
+pass "every shared library of $server_bin comes from deploy/runtime-packages*.txt (and libc6 alone is refused)"
 
 # 1. The dev overlay's flags are accepted by the binary (it would exit on an unknown flag).
 start_server deploy/k8s/overlays/cpu-dev/server.flags
