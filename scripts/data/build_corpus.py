@@ -218,7 +218,7 @@ def main():
     tmp = args.out + ".tmp"
     for sp in SPLITS:
         os.makedirs(os.path.join(tmp, sp), exist_ok=True)
-    manifest = {"splits": "md5(unit key) %% 100: 0-1 test, 2-3 valid, else train",
+    manifest = {"splits": "md5(unit key) % 100: 0-1 test, 2-3 valid, else train",
                 "caps_bytes": {}, "languages": {}}
     code = code_sources(root)
     for lang in args.langs.split(","):
