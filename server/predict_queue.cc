@@ -152,6 +152,10 @@ void PredictQueue::RunBatch(std::vector<Item>& items) {
     }
     row_bytes[m] = output->data[m].size() / batch.num_rows;
   }
+  if (items.size() == 1) {  // the common large-transfer case: no split, no copy
+    Complete(items.front(), std::move(output), seconds);
+    return;
+  }
   uint64_t offset = 0;
   for (Item& item : items) {
     RowBatchOutput part;

@@ -30,6 +30,8 @@ class PendingRows {
   bool WaitFor(absl::Duration timeout);
   // Valid after WaitFor() returned true: one string per requested matrix, [num_rows, cols].
   const absl::StatusOr<RowBatchOutput>& result() const { return result_; }
+  // Moves the result out (rows can be hundreds of MB; avoids a copy).
+  absl::StatusOr<RowBatchOutput> TakeResult() { return std::move(result_); }
   double queue_seconds() const { return queue_seconds_; }
   double predict_seconds() const { return predict_seconds_; }
 

@@ -179,7 +179,9 @@ absl::Status TransferService::DoTransfer(grpc::ServerContext* context,
 
   const std::string cache_key =
       TransferCacheKey(resolved.name, resolved.version, request, options.proto);
-  if (std::shared_ptr<const CachedTransfer> cached = cache_->Lookup(cache_key)) {
+  const bool use_cache = !request.options().bypass_cache() && cache_->capacity_bytes() > 0;
+  if (std::shared_ptr<const CachedTransfer> cached =
+          use_cache ? cache_->Lookup(cache_key) : nullptr) {
     metrics_->CountCache(true);
     StreamWriter stream(writer, /*keep=*/false);
     uint64_t bytes = 0;
@@ -199,7 +201,7 @@ absl::Status TransferService::DoTransfer(grpc::ServerContext* context,
     metrics_->AddStreamed(*rows_out, bytes);
     return absl::OkStatus();
   }
-  metrics_->CountCache(false);
+  if (use_cache) metrics_->CountCache(false);
 
   const absl::Time prepare_start = absl::Now();
   absl::StatusOr<PreparedTransfer> prepared_or = resolved.model->Prepare(input, options.prepare);
@@ -216,7 +218,8 @@ absl::Status TransferService::DoTransfer(grpc::ServerContext* context,
   for (v1::Matrix m : options.matrices) {
     expected_bytes += vocab_size * MatrixCols(metadata, m) * DTypeSize(dtype);
   }
-  StreamWriter stream(writer, /*keep=*/expected_bytes <= cache_->capacity_bytes());
+  const bool keep = use_cache && expected_bytes <= cache_->capacity_bytes();
+  StreamWriter stream(writer, keep);
 
   // Header, then the vocabulary in blocks that stay far below the message limit.
   v1::TransferResponse header_message;
@@ -291,7 +294,7 @@ absl::Status TransferService::DoTransfer(grpc::ServerContext* context,
     queue_seconds += chunk.pending->queue_seconds();
     predict_seconds += chunk.pending->predict_seconds();
     submit_more();
-    const RowBatchOutput& output = *chunk.pending->result();
+    RowBatchOutput output = *chunk.pending->TakeResult();
     for (size_t m = 0; m < options.matrices.size(); ++m) {
       const uint64_t cols = MatrixCols(metadata, options.matrices[m]);
       if (output.data[m].size() != chunk.num_rows * cols * DTypeSize(dtype)) {
@@ -304,11 +307,11 @@ absl::Status TransferService::DoTransfer(grpc::ServerContext* context,
       block->set_matrix(options.matrices[m]);
       block->set_first_row(chunk.first_row);
       block->set_num_rows(chunk.num_rows);
-      block->set_data(output.data[m]);
       checksums[m]->Update(output.data[m]);
       rows_streamed += chunk.num_rows;
       bytes_streamed += output.data[m].size();
       metrics_->AddStreamed(chunk.num_rows, output.data[m].size());
+      block->set_data(std::move(output.data[m]));
       RETURN_IF_ERROR(stream.Write(std::move(message)));
     }
   }
@@ -336,7 +339,7 @@ absl::Status TransferService::DoTransfer(grpc::ServerContext* context,
   metrics_->ObservePhase("Transfer", "queue", queue_seconds);
   metrics_->ObservePhase("Transfer", "predict", predict_seconds);
   metrics_->ObservePhase("Transfer", "stream", stream.write_seconds());
-  if (expected_bytes <= cache_->capacity_bytes()) {
+  if (keep) {
     cache_->Insert(cache_key, std::make_shared<const CachedTransfer>(stream.TakeKept()));
     metrics_->SetCacheBytes(cache_->size_bytes());
   }

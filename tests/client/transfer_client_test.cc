@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "client/remote/bench_command.h"
 #include "client/remote/embeddings_writer.h"
 #include "client/remote/server_commands.h"
 #include "core/io/safetensors.h"
@@ -208,6 +209,15 @@ TEST_F(TransferClientTest, CommandsRunEndToEnd) {
   EXPECT_EQ(cli::RunModels({"--server", Address()}), 0);
   EXPECT_EQ(cli::RunModels({"--server", Address(), "--model", "missing"}), 1);
   EXPECT_EQ(cli::RunHealth({"--server", Address()}), 0);
+  EXPECT_EQ(cli::RunBench({"--server", Address(), "--model", "untied", "--tokenizer", tokens,
+                           "--streams", "2", "--seconds", "0.3"}),
+            0);
+  EXPECT_EQ(cli::RunBench({"--server", Address(), "--model", "untied", "--tokenizer", tokens,
+                           "--rpc", "predict_tokens", "--streams", "1", "--seconds", "0.2"}),
+            0);
+  EXPECT_EQ(cli::RunBench({"--server", Address(), "--model", "missing", "--tokenizer", tokens,
+                           "--seconds", "0.1"}),
+            1);
   EXPECT_EQ(cli::RunHealth({"--server", Address(), "--service", "nope"}), 1);
 }
 

@@ -171,6 +171,14 @@ TEST_F(TransferTest, RepeatedRequestIsACacheHitWithIdenticalBytes) {
   for (int i = 0; i < first.trailer.checksums_size(); ++i) {
     EXPECT_EQ(first.trailer.checksums(i).sha256(), second.trailer.checksums(i).sha256());
   }
+  // bypass_cache neither reads nor fills the cache.
+  request.mutable_options()->set_bypass_cache(true);
+  grpc::ClientContext bypass_context;
+  const StreamedTransfer bypassed = RunTransfer(server_->stub(), request, &bypass_context);
+  EXPECT_FALSE(bypassed.header.cache_hit());
+  EXPECT_TRUE(bypassed.matrices == first.matrices);
+  EXPECT_GT(server_->loader().Loaded("untied", 2)->rows_predicted(), predicted);
+  request.mutable_options()->set_bypass_cache(false);
   // A different dtype is a different entry.
   request.mutable_options()->set_dtype(v1::DTYPE_FP16);
   grpc::ClientContext third_context;
