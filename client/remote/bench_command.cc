@@ -35,9 +35,8 @@ int RunBench(const std::vector<std::string>& args) {
                                               {"--seconds", "10"},
                                               {"--dtype", "bf16"},
                                               {"--tokens", "64"}};
-  const std::vector<std::string> known = {"--server", "--model",   "--tokenizer",
-                                          "--rpc",    "--streams", "--seconds",
-                                          "--dtype",  "--tokens",  "--timeout"};
+  const std::vector<std::string> known = {"--server",  "--model",   "--tokenizer", "--rpc",
+                                          "--streams", "--seconds", "--dtype",     "--tokens"};
   for (size_t i = 0; i < args.size(); i += 2) {
     if (std::find(known.begin(), known.end(), args[i]) == known.end() || i + 1 >= args.size()) {
       return Fail(absl::StrCat("unknown flag or missing value: '", args[i], "'"));

@@ -9,7 +9,7 @@
 namespace zett::cli {
 
 // zett bench --server ADDR --model NAME --tokenizer PATH [--rpc transfer|predict_tokens]
-//   [--streams 4] [--seconds 10] [--dtype bf16] [--tokens 64] [auth flags]
+//   [--streams 4] [--seconds 10] [--dtype bf16] [--tokens 64]   (plaintext, no auth)
 // predict_tokens sends the first --tokens tokens of a token-list file per call.
 int RunBench(const std::vector<std::string>& args);
 
