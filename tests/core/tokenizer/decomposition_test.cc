@@ -36,8 +36,10 @@ std::unique_ptr<Tokenizer> ByteLevelOriginal() {
 std::unique_ptr<Tokenizer> SentencePieceStyle() {
   const std::string m = "\u2581";
   nlohmann::json model = BpeModelJson(
-      {"<unk>", "<s>", "</s>", "<0x0A>", "<0x41>", m, "t", "h", "e", "x", "y", "z", "\u00E9", "A"},
-      {{m, "t"}, {"h", "e"}, {m + "t", "he"}, {m, m}, {m, "x"}, {m + "x", "y"}, {m + "xy", "z"}});
+      {"<unk>", "<s>", "</s>", "<0x0A>", "<0x41>", m, "t", "h", "e", "x", "y", "z", "\u00E9", "A",
+       "a"},
+      {{m, "t"}, {"h", "e"}, {m + "t", "he"}, {m, m}, {m, "x"}, {m + "x", "y"}, {m + "xy", "z"},
+       {m, "a"}, {m + "a", m}});
   model["unk_token"] = "<unk>";
   model["byte_fallback"] = true;
   model["fuse_unk"] = true;
@@ -81,9 +83,14 @@ TEST(SurfaceFormTest, WhitespaceConsistency) {
   ConversionOptions options;
   options.make_whitespace_consistent = true;
   auto converted = ConvertToByteLevel(*target, options).value();
-  const size_t id = target->TokenToId("\u2581\u2581").value();
+  // "▁a▁" -> "ĠaĠ": two whitespace chars, not a canonical run: renamed.
+  const size_t id = target->TokenToId("\u2581a\u2581").value();
   EXPECT_EQ(converted.surface_forms[id], "<unused_whitespace__" + std::to_string(id) + ">");
   EXPECT_TRUE(converted.flags[id] & kRenamedWhitespace);
+  // "▁▁" -> "ĠĠ" is the canonical run Ġ + Ġ×1: kept, and not appended a second time.
+  const size_t run = target->TokenToId("\u2581\u2581").value();
+  EXPECT_EQ(converted.surface_forms[run], kG + kG);
+  EXPECT_EQ(std::count(converted.surface_forms.begin(), converted.surface_forms.end(), kG + kG), 1);
   // Canonical runs c2 + c1*i (i = 1..15) over {Ġ, Ċ, ĉ}: 135, all appended.
   EXPECT_LT(IndexOf(converted.surface_forms, kG + kG + kG), converted.surface_forms.size());
   EXPECT_LT(IndexOf(converted.surface_forms, ByteToChar('\t') + std::string(kG) + kG),
