@@ -6,7 +6,8 @@
 // 1. Schema: every object against the JSON schema of its kind, from the npm packages
 //    kubernetes-models (Kubernetes 1.27 OpenAPI, which knows `grpc` probes) and
 //    @kubernetes-models/prometheus-operator (ServiceMonitor, PrometheusRule). A kind without a
-//    schema is an error, not a pass.
+//    schema is an error, not a pass. Built-in kinds are also checked for unknown fields
+//    (@kubernetes/client-node's field tables), as `kubectl --validate=strict` would.
 // 2. References inside the render: selectors match the pod labels, named ports exist, ConfigMaps,
 //    ServiceAccounts and HPA targets exist, the ServiceMonitor finds a Service port.
 // 3. This project's deployment rules: native gRPC probes on grpc.health.v1, non-root, read-only
@@ -75,6 +76,44 @@ async function validateSchema(obj) {
   }
 }
 
+// Strict fields: a key the Kubernetes API does not define (a misspelt `readinesProbe`) is
+// silently dropped by the API server and passes JSON-schema validation, whose schemas allow
+// extra properties. The field tables of @kubernetes/client-node's generated models (one class
+// per API type, attribute name + type) name every field, so walk each object along them.
+// Custom resources (monitoring.coreos.com) have no such table and get schema validation only.
+const k8s = await importFrom("@kubernetes/client-node/dist/index.js");
+function unknownFields(value, type, where, out) {
+  if (value === null || value === undefined) return;
+  let m;
+  if ((m = type.match(/^Array<(.+)>$/))) {
+    if (Array.isArray(value)) value.forEach((v, i) => unknownFields(v, m[1], `${where}[${i}]`, out));
+    return;
+  }
+  if ((m = type.match(/^\{ \[key: string\]: (.+); \}$/))) {
+    if (typeof value === "object") {
+      for (const [k, v] of Object.entries(value)) unknownFields(v, m[1], `${where}.${k}`, out);
+    }
+    return;
+  }
+  const model = k8s[type];
+  // Primitives, IntOrString, Date, any; wrong shapes are the schema check's to report.
+  if (typeof model?.getAttributeTypeMap !== "function") return;
+  if (typeof value !== "object" || Array.isArray(value)) return;
+  const fields = new Map(model.getAttributeTypeMap().map((a) => [a.baseName, a.type]));
+  for (const [k, v] of Object.entries(value)) {
+    if (!fields.has(k)) out.push(`${where}.${k}: unknown field (not in ${type})`);
+    else unknownFields(v, fields.get(k), `${where}.${k}`, out);
+  }
+}
+function strictCheck(obj) {
+  const version = (obj.apiVersion ?? "").split("/").pop();
+  const root = `${version.charAt(0).toUpperCase()}${version.slice(1)}${obj.kind}`;
+  if (typeof k8s[root]?.getAttributeTypeMap !== "function") return;
+  const out = [];
+  unknownFields(obj, root, "", out);
+  for (const msg of out) report(obj, msg.replace(/^\./, ""));
+}
+
 const docs = YAML.parseAllDocuments(fs.readFileSync(args.file, "utf8"));
 const objects = [];
 for (const doc of docs) {
@@ -83,7 +122,10 @@ for (const doc of docs) {
   if (obj) objects.push(obj);
 }
 if (objects.length === 0) report(null, "no objects rendered");
-for (const obj of objects) await validateSchema(obj);
+for (const obj of objects) {
+  await validateSchema(obj);
+  strictCheck(obj);
+}
 
 const byKind = (kind) => objects.filter((o) => o.kind === kind);
 const named = (kind, name) => byKind(kind).find((o) => o.metadata?.name === name);

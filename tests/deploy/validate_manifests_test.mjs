@@ -111,8 +111,20 @@ test("a misspelt probe field leaves the probe missing", () =>
       server(o).readinesProbe = server(o).readinessProbe;
       delete server(o).readinessProbe;
     },
-    /readinessProbe must be a native grpc probe/,
+    /containers\[0\]\.readinesProbe: unknown field[\s\S]*readinessProbe must be a native grpc probe/,
   ));
+
+test("unknown fields are refused wherever they are", () => {
+  const { status, output } = validate("cpu-dev", (o) => {
+    find(o, "Deployment").spec.revisionHistoryLimt = 3;
+    find(o, "NetworkPolicy").spec.ingress[0].ports[0].portt = 1;
+    find(o, "Service").metadata.lables = { a: "b" };
+  });
+  assert.equal(status, 1, output);
+  assert.match(output, /Deployment\/zett-server: spec.revisionHistoryLimt: unknown field/);
+  assert.match(output, /NetworkPolicy\/zett-server: spec.ingress\[0\].ports\[0\].portt: unknown field/);
+  assert.match(output, /Service\/[a-z-]+: metadata.lables: unknown field/);
+});
 
 test("probes must ask grpc.health.v1 about the zett service", () =>
   rejects(
