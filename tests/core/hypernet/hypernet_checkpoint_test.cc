@@ -1,5 +1,3 @@
-#include "core/hypernet/checkpoint.h"
-
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -9,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/hypernet/checkpoint.h"
 #include "core/io/safetensors.h"
 #include "tests/core/hypernet/test_util.h"
 

@@ -1,10 +1,10 @@
-#include "core/hypernet/config.h"
-
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+
+#include "core/hypernet/config.h"
 
 namespace zett {
 namespace {
