@@ -37,6 +37,7 @@ class BpeModel : public Model {
   ModelType type() const override { return ModelType::kBpe; }
   absl::Status Tokenize(std::string_view piece, std::vector<int32_t>* ids) const override;
   const Vocab& vocab() const override { return vocab_; }
+  void DisableCache() override { cache_.Disable(); }
   const BpeOptions& options() const { return options_; }
   // Merges in rank order, as token pairs (for byte-level conversion).
   const std::vector<std::pair<int32_t, int32_t>>& merges() const { return merges_; }

@@ -23,6 +23,7 @@ absl::StatusOr<std::unique_ptr<Decomposer>> Decomposer::Create(const Tokenizer& 
   auto d = std::unique_ptr<Decomposer>(new Decomposer());
   ASSIGN_OR_RETURN(d->converted_, ConvertToByteLevel(original));
   ASSIGN_OR_RETURN(d->model_, BuildByteLevelModel(original, &d->converted_));
+  d->model_->DisableCache();  // surface forms are decomposed once each
   for (const auto& [id, content] : d->converted_.special_tokens) d->special_ids_[content] = id;
   d->default_pad_id_ = DefaultPadId(original);
   return d;

@@ -39,6 +39,7 @@ absl::StatusOr<Vocab> Vocab::Create(std::vector<std::pair<std::string, int32_t>>
 }
 
 bool PieceCache::Lookup(std::string_view piece, std::vector<int32_t>* ids) const {
+  if (capacity_ == 0) return false;
   absl::MutexLock lock(&mutex_);
   auto it = map_.find(AsAbsl(piece));
   if (it == map_.end()) return false;
@@ -48,7 +49,7 @@ bool PieceCache::Lookup(std::string_view piece, std::vector<int32_t>* ids) const
 
 void PieceCache::Insert(std::string_view piece, const std::vector<int32_t>& ids,
                         size_t first) const {
-  if (piece.size() > 256) return;  // long pieces are rare; keep the cache small
+  if (capacity_ == 0 || piece.size() > 256) return;  // long pieces are rare; keep the cache small
   absl::MutexLock lock(&mutex_);
   if (map_.size() >= capacity_) map_.clear();
   map_.emplace(std::string(piece), std::vector<int32_t>(ids.begin() + first, ids.end()));

@@ -53,12 +53,16 @@ class Model {
   // unknown token to fall back on.
   virtual absl::Status Tokenize(std::string_view piece, std::vector<int32_t>* ids) const = 0;
   virtual const Vocab& vocab() const = 0;
+  // Models with a piece cache (BPE, Unigram) drop it; for one-off inputs such as a
+  // vocabulary being decomposed, where every piece is new.
+  virtual void DisableCache() {}
 };
 
 // A bounded, thread-safe piece -> ids cache (as in HF's BPE/Unigram models).
 class PieceCache {
  public:
   explicit PieceCache(size_t capacity = 1 << 16) : capacity_(capacity) {}
+  void Disable() { capacity_ = 0; }
   bool Lookup(std::string_view piece, std::vector<int32_t>* ids) const;
   void Insert(std::string_view piece, const std::vector<int32_t>& ids, size_t first) const;
 

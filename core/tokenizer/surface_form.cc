@@ -193,7 +193,10 @@ absl::StatusOr<ByteLevelVocabulary> ConvertToByteLevel(const Tokenizer& tokenize
   }
   own.original_size = n;
   if (ModelByteFallback(tokenizer.model())) {
-    const absl::flat_hash_set<std::string> present(sf.begin(), sf.end());
+    absl::flat_hash_set<std::string> present;
+    for (const std::string& s : sf) {
+      if (s.size() <= 2) present.insert(s);  // byte chars are 1-2 bytes of UTF-8
+    }
     for (size_t i = 0; i < sf.size(); ++i) {
       const int byte = ParseByteFallback(sf[i]);
       // zett maps bytes 0x00..0xFE only (range(255)).
@@ -206,7 +209,10 @@ absl::StatusOr<ByteLevelVocabulary> ConvertToByteLevel(const Tokenizer& tokenize
     }
   }
   {
-    const absl::flat_hash_set<std::string> present(sf.begin(), sf.end());
+    absl::flat_hash_set<std::string> present;
+    for (const std::string& s : sf) {
+      if (s.size() <= 2) present.insert(s);
+    }
     for (int b = 0; b < 256; ++b) {
       const std::string& ch = ByteToChar(static_cast<uint8_t>(b));
       if (!present.contains(ch)) {
@@ -228,10 +234,12 @@ absl::StatusOr<ByteLevelVocabulary> ConvertToByteLevel(const Tokenizer& tokenize
       }
     }
     for (size_t i = 0; i < sf.size(); ++i) {
+      const int whitespace = CountWhitespaceChars(sf[i]);
+      if (whitespace == 0 && !sf[i].empty() && !IsBlank(sf[i])) continue;  // the common case
       auto it = std::find(allowed.begin(), allowed.end(), sf[i]);
       if (it != allowed.end()) {
         allowed.erase(it);
-      } else if (CountWhitespaceChars(sf[i]) > 1 || IsBlank(sf[i])) {
+      } else if (whitespace > 1 || IsBlank(sf[i])) {
         sf[i] = Cat("<unused_whitespace__", i, ">");
         flags[i] |= kRenamedWhitespace;
       }

@@ -28,6 +28,7 @@ class UnigramModel : public Model {
   ModelType type() const override { return ModelType::kUnigram; }
   absl::Status Tokenize(std::string_view piece, std::vector<int32_t>* ids) const override;
   const Vocab& vocab() const override { return vocab_; }
+  void DisableCache() override { cache_.Disable(); }
   const std::vector<double>& scores() const { return scores_; }
   std::optional<int32_t> unk_id() const { return unk_id_; }
   bool byte_fallback() const { return byte_fallback_; }
