@@ -47,6 +47,8 @@ struct PretrainOptions {
   int64_t save_every = 500;
   int64_t eval_windows = 16;  // per validation file
   int64_t tokenizer_threads = 2;
+  // Token streams are cached here (keyed by file, size, mtime and tokenizer); "" = no cache.
+  std::string token_cache_dir = ".cache/zett-train/tokens";
   bool resume = true;      // continue from output_dir's trainer state when present
   int64_t stop_after = 0;  // > 0: stop (after saving) at this step — for tests and preemption
 };

@@ -43,6 +43,8 @@ absl::StatusOr<PretrainOptions> ParseOptions(const std::vector<std::string>& arg
   ASSIGN_OR_RETURN(o.save_every, flags.GetInt("save_every", o.save_every));
   ASSIGN_OR_RETURN(o.eval_windows, flags.GetInt("eval_windows", o.eval_windows));
   ASSIGN_OR_RETURN(o.tokenizer_threads, flags.GetInt("tokenizer_threads", o.tokenizer_threads));
+  o.token_cache_dir = flags.GetString("token_cache_dir", o.token_cache_dir);
+  if (o.token_cache_dir == "none") o.token_cache_dir.clear();
   ASSIGN_OR_RETURN(o.resume, flags.GetBool("resume", o.resume));
   ASSIGN_OR_RETURN(o.stop_after, flags.GetInt("stop_after", o.stop_after));
   RETURN_IF_ERROR(flags.CheckAllUsed());

@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <set>
 #include <thread>
@@ -53,6 +55,49 @@ absl::Status TokenizeFile(const std::string& path, const SentencePieceEncoder& e
   return flush();
 }
 
+// Cache file: "ZTOK1\0\0\0", int64 bytes, int64 documents, int64 n, n × int32 tokens.
+std::string CachePath(const std::string& cache_dir, const std::string& path,
+                      const std::string& tokenizer_key, const std::string& name) {
+  std::error_code error;
+  const auto size = std::filesystem::file_size(path, error);
+  const auto mtime = std::filesystem::last_write_time(path, error).time_since_epoch().count();
+  const size_t key = std::hash<std::string>()(absl::StrCat(
+      std::filesystem::absolute(path).string(), "|", size, "|", mtime, "|", tokenizer_key));
+  return absl::StrCat(cache_dir, "/", name, "-", absl::Hex(key, absl::kZeroPad16), ".tokens");
+}
+
+constexpr char kCacheMagic[8] = {'Z', 'T', 'O', 'K', '1', 0, 0, 0};
+
+bool ReadCache(const std::string& file, TokenStream* out) {
+  std::ifstream in(file, std::ios::binary);
+  char magic[8];
+  int64_t n = 0;
+  if (!in.read(magic, 8) || std::memcmp(magic, kCacheMagic, 8) != 0) return false;
+  if (!in.read(reinterpret_cast<char*>(&out->bytes), 8) ||
+      !in.read(reinterpret_cast<char*>(&out->documents), 8) ||
+      !in.read(reinterpret_cast<char*>(&n), 8) || n < 0) {
+    return false;
+  }
+  out->tokens.resize(n);
+  return static_cast<bool>(in.read(reinterpret_cast<char*>(out->tokens.data()), n * 4));
+}
+
+void WriteCache(const std::string& file, const TokenStream& stream) {
+  const std::string tmp = file + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    const int64_t n = static_cast<int64_t>(stream.tokens.size());
+    out.write(kCacheMagic, 8);
+    out.write(reinterpret_cast<const char*>(&stream.bytes), 8);
+    out.write(reinterpret_cast<const char*>(&stream.documents), 8);
+    out.write(reinterpret_cast<const char*>(&n), 8);
+    out.write(reinterpret_cast<const char*>(stream.tokens.data()), n * 4);
+    if (!out) return;  // a cache is an optimisation: ignore write failures
+  }
+  std::error_code error;
+  std::filesystem::rename(tmp, file, error);
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<std::string>> ExpandFileList(const std::string& spec) {
@@ -73,13 +118,28 @@ absl::StatusOr<std::vector<std::string>> ExpandFileList(const std::string& spec)
 
 absl::StatusOr<std::vector<TokenStream>> TokenizeFiles(const std::vector<std::string>& paths,
                                                        const SentencePieceEncoder& encoder,
-                                                       int bos_id, int eos_id, int threads) {
+                                                       int bos_id, int eos_id, int threads,
+                                                       const std::string& cache_dir,
+                                                       const std::string& tokenizer_key) {
   std::vector<TokenStream> streams(paths.size());
   std::vector<absl::Status> statuses(paths.size());
+  if (!cache_dir.empty()) {
+    std::error_code error;
+    std::filesystem::create_directories(cache_dir, error);
+  }
   std::atomic<size_t> next{0};
   auto worker = [&]() {
     for (size_t i = next++; i < paths.size(); i = next++) {
+      const std::string name = std::filesystem::path(paths[i]).stem().string();
+      const std::string cache =
+          cache_dir.empty() ? "" : CachePath(cache_dir, paths[i], tokenizer_key, name);
+      if (!cache.empty() && ReadCache(cache, &streams[i])) {
+        streams[i].name = name;
+        continue;
+      }
+      streams[i] = TokenStream();
       statuses[i] = TokenizeFile(paths[i], encoder, bos_id, eos_id, &streams[i]);
+      if (statuses[i].ok() && !cache.empty()) WriteCache(cache, streams[i]);
     }
   };
   std::vector<std::thread> pool;

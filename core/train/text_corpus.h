@@ -26,10 +26,14 @@ struct TokenStream {
 absl::StatusOr<std::vector<std::string>> ExpandFileList(const std::string& spec);
 
 // Tokenizes every file (in parallel, up to `threads`). Documents are encoded whole (lines joined
-// by '\n'); `bos_id`/`eos_id` < 0 are left out.
+// by '\n'); `bos_id`/`eos_id` < 0 are left out. With a `cache_dir`, each file's stream is
+// stored there under a key of (path, size, mtime, `tokenizer_key`) and reused by later runs —
+// resumed training skips re-tokenizing.
 absl::StatusOr<std::vector<TokenStream>> TokenizeFiles(const std::vector<std::string>& paths,
                                                        const SentencePieceEncoder& encoder,
-                                                       int bos_id, int eos_id, int threads);
+                                                       int bos_id, int eos_id, int threads,
+                                                       const std::string& cache_dir = "",
+                                                       const std::string& tokenizer_key = "");
 
 // Draws training windows: a stream is picked with probability ∝ tokens^alpha (alpha < 1 gives
 // small languages more weight), then a uniform start inside it. A batch depends only on

@@ -41,6 +41,7 @@ class PretrainTest : public ::testing::Test {
     o.warmup_steps = 5;
     o.log_every = 1;
     o.eval_windows = 4;
+    o.token_cache_dir = corpus_ + "/token_cache";
     o.device = "cpu";
     o.dtype = "float32";
     return o;

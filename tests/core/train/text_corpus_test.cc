@@ -62,6 +62,23 @@ TEST_F(TextCorpusTest, EncodesEachDocumentBetweenBosAndEos) {
   EXPECT_EQ(s.bytes, bytes);
 }
 
+TEST_F(TextCorpusTest, CachedStreamsEqualFreshOnes) {
+  const std::string cache = dir_ + "/cache";
+  auto fresh = TokenizeFiles({dir_ + "/train/ru.txt"}, *encoder_, 1, 2, 1, cache, "key");
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  ASSERT_FALSE(fs::is_empty(cache));
+  auto cached = TokenizeFiles({dir_ + "/train/ru.txt"}, *encoder_, 1, 2, 1, cache, "key");
+  ASSERT_TRUE(cached.ok()) << cached.status();
+  EXPECT_EQ((*cached)[0].name, "ru");
+  EXPECT_EQ((*cached)[0].tokens, (*fresh)[0].tokens);
+  EXPECT_EQ((*cached)[0].bytes, (*fresh)[0].bytes);
+  EXPECT_EQ((*cached)[0].documents, (*fresh)[0].documents);
+  // Another tokenizer key does not reuse the entry.
+  auto other = TokenizeFiles({dir_ + "/train/ru.txt"}, *encoder_, -1, -1, 1, cache, "other");
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ((*other)[0].tokens.size() + 2 * (*fresh)[0].documents, (*fresh)[0].tokens.size());
+}
+
 TEST_F(TextCorpusTest, SamplerIsDeterministicPerStepAndWeightsBySize) {
   auto paths = ExpandFileList(dir_ + "/train/*.txt");
   ASSERT_TRUE(paths.ok());
