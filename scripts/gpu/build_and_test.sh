@@ -15,7 +15,7 @@ if [ ! -d "$sysroot/usr" ]; then
 fi
 torch_dir=$(python3 -c 'import torch, os; print(os.path.dirname(torch.__file__))')
 export LD_LIBRARY_PATH="$sysroot/usr/lib/x86_64-linux-gnu:$torch_dir/lib:${LD_LIBRARY_PATH:-}"
-export PATH="/usr/local/cuda/bin:$PATH"
+export PATH="/usr/local/cuda/bin:$sysroot/usr/bin:$PATH"  # spm_train for tests
 python3 -c 'import torch; print("host torch", torch.__version__, "cuda", torch.version.cuda, "device", torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none")'
 
 mkdir -p "$(dirname "$build")"

@@ -19,4 +19,5 @@ build=${ZETT_BUILD_DIR:-build/gpu}
   --train_files="$data/corpus/train/*.txt" --valid_files="$data/corpus/valid/*.txt" \
   --tokenizer_dir=models/base-tokenizer --output_dir="$out" \
   --steps=6000 --batch_size=64 --seq_len=512 --lr=2e-3 --warmup_steps=200 \
-  --log_every=200 --eval_every=1000 --save_every=1000 --device=cuda "$@"
+  --log_every=200 --eval_every=1000 --save_every=1000 --device=cuda \
+  --tokenizer_threads="$(nproc)" "$@"
