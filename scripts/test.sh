@@ -31,7 +31,23 @@ cmake_build() {
 }
 
 cmake_tests() {
-  (cd build/cmake && ctest --output-on-failure -j"$(nproc)")
+  set +e
+  (cd build/cmake && ctest --output-on-failure -j"$(nproc)") 2>&1 | tee build/ctest.log
+  local rc=${PIPESTATUS[0]}
+  set -e
+  return "$rc"
+}
+
+# "N passed, M failed" over both runners' test targets (Bazel test targets + CTest tests).
+summary_line() {
+  local bazel_total bazel_passed ctest_total ctest_failed
+  bazel_total=$(sed -n 's/^Executed [0-9]* out of \([0-9]*\) tests\?:.*/\1/p' build/bazel_test.log | tail -n 1)
+  bazel_passed=$(grep -c ' PASSED in ' build/bazel_test.log || true)  # "(cached) PASSED in" too
+  ctest_total=$(sed -n 's/.*tests failed out of \([0-9]*\).*/\1/p' build/ctest.log | tail -n 1)
+  ctest_failed=$(sed -n 's/.*, \([0-9]*\) tests failed out of.*/\1/p' build/ctest.log | tail -n 1)
+  local passed=$((bazel_passed + ${ctest_total:-0} - ${ctest_failed:-0}))
+  local failed=$((${bazel_total:-0} - bazel_passed + ${ctest_failed:-0}))
+  echo "ci: ${passed} passed, ${failed} failed"
 }
 
 stage "install dependencies" bash scripts/install_deps.sh
@@ -50,3 +66,4 @@ echo "=== stage times"
 printf '%s\n' "${STAGES[@]}"
 echo "bazel: ${BAZEL_SUMMARY:-no summary}"
 echo "total ${SECONDS}s"
+summary_line
