@@ -216,6 +216,8 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> LoadTokenizerJson(std::string_view js
   } catch (const Json::parse_error& e) {
     return absl::InvalidArgumentError(
         Cat("tokenizer.json: invalid JSON at byte ", e.byte, ": ", e.what()));
+  } catch (const Json::exception& e) {  // e.g. number overflow (found by the fuzzer)
+    return absl::InvalidArgumentError(Cat("tokenizer.json: invalid JSON: ", e.what()));
   }
   try {
     return FromParsedJson(root);

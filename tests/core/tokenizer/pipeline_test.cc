@@ -130,6 +130,8 @@ TEST(TokenizerJsonTest, ErrorsNameWhatAndWhere) {
     return std::string(t.status().message());
   };
   EXPECT_THAT(error("{\"model\": "), HasSubstr("invalid JSON at byte"));
+  // Regression (fuzzer): a number overflow is an out_of_range exception, not a parse_error.
+  EXPECT_THAT(error("{\"model\":444444444e454}"), HasSubstr("invalid JSON"));
   nlohmann::json base = {{"model", BpeModelJson({"a", "b"}, {{"a", "b"}})}};
   nlohmann::json j = base;
   j["normalizer"] = {{"type", "Sequence"}, {"normalizers", {{{"type", "Frobnicate"}}}}};
