@@ -35,11 +35,17 @@ std::unique_ptr<Tokenizer> ByteLevelOriginal() {
 // Llama-2-style: Prepend/Replace normalizer, byte_fallback BPE, <s> </s> specials.
 std::unique_ptr<Tokenizer> SentencePieceStyle() {
   const std::string m = "\u2581";
-  nlohmann::json model = BpeModelJson(
-      {"<unk>", "<s>", "</s>", "<0x0A>", "<0x41>", m, "t", "h", "e", "x", "y", "z", "\u00E9", "A",
-       "a"},
-      {{m, "t"}, {"h", "e"}, {m + "t", "he"}, {m, m}, {m, "x"}, {m + "x", "y"}, {m + "xy", "z"},
-       {m, "a"}, {m + "a", m}});
+  nlohmann::json model = BpeModelJson({"<unk>", "<s>", "</s>", "<0x0A>", "<0x41>", m, "t", "h", "e",
+                                       "x", "y", "z", "\u00E9", "A", "a"},
+                                      {{m, "t"},
+                                       {"h", "e"},
+                                       {m + "t", "he"},
+                                       {m, m},
+                                       {m, "x"},
+                                       {m + "x", "y"},
+                                       {m + "xy", "z"},
+                                       {m, "a"},
+                                       {m + "a", m}});
   model["unk_token"] = "<unk>";
   model["byte_fallback"] = true;
   model["fuse_unk"] = true;
