@@ -52,8 +52,10 @@ absl::StatusOr<XLMRobertaForMaskedLM> MakeEncoder(const EncoderConfig& config,
   }
   LoadStateDictOptions load;
   load.source = source;
-  // Older checkpoints keep the MLM bias only as the decoder's bias (the two are tied in HF).
-  load.fallback_names = {{"lm_head.bias", "lm_head.decoder.bias"}};
+  // transformers ties lm_head.bias and lm_head.decoder.bias in some versions and stores only one
+  // of the two names; take whichever the checkpoint has.
+  load.fallback_names = {{"lm_head.bias", "lm_head.decoder.bias"},
+                         {"lm_head.decoder.bias", "lm_head.bias"}};
   RETURN_IF_ERROR(Finish(model, tensors, options, load));
   return model;
 }

@@ -82,10 +82,14 @@ at::Tensor RobertaLayerImpl::forward(const at::Tensor& hidden, const at::Tensor&
 RobertaLMHeadImpl::RobertaLMHeadImpl(const EncoderConfig& c) {
   dense = register_module("dense", MakeLinear(c.hidden_size, c.hidden_size));
   layer_norm = register_module("layer_norm", MakeLayerNorm(c.hidden_size, c.layer_norm_eps));
-  if (!c.tie_word_embeddings) {
-    decoder = register_module("decoder", MakeLinear(c.hidden_size, c.vocab_size, false));
+  if (c.tie_word_embeddings) {
+    bias = register_parameter("bias", at::zeros({c.vocab_size}));
+  } else {
+    // transformers' untied head runs `decoder` with its own bias (lm_head.decoder.bias), which
+    // recent versions no longer share with lm_head.bias.
+    decoder = register_module("decoder", MakeLinear(c.hidden_size, c.vocab_size, true));
+    bias = decoder->bias;
   }
-  bias = register_parameter("bias", at::zeros({c.vocab_size}));
 }
 
 at::Tensor RobertaLMHeadImpl::forward(const at::Tensor& hidden, const at::Tensor& decoder_weight,

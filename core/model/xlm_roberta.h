@@ -78,8 +78,8 @@ class RobertaLMHeadImpl : public torch::nn::Module {
 
   torch::nn::Linear dense{nullptr};
   torch::nn::LayerNorm layer_norm{nullptr};
-  torch::nn::Linear decoder{nullptr};  // only when untied; bias-free (the bias is `bias`)
-  at::Tensor bias;                     // [V]
+  torch::nn::Linear decoder{nullptr};  // only when untied
+  at::Tensor bias;  // [V]: `lm_head.bias` when tied, `lm_head.decoder.bias` when untied
 };
 TORCH_MODULE(RobertaLMHead);
 

@@ -60,8 +60,10 @@ TEST(XlmRobertaTest, ParametersCarryHuggingFaceNames) {
     EXPECT_TRUE(params.contains(name)) << name;
   }
   EXPECT_FALSE(params.contains("lm_head.decoder.weight"));  // tied
-  EXPECT_TRUE(
-      MakeModel(TinyConfig(/*tied=*/false))->named_parameters().contains("lm_head.decoder.weight"));
+  auto untied = MakeModel(TinyConfig(/*tied=*/false))->named_parameters();
+  EXPECT_TRUE(untied.contains("lm_head.decoder.weight"));
+  EXPECT_TRUE(untied.contains("lm_head.decoder.bias"));  // what transformers' untied head adds
+  EXPECT_FALSE(untied.contains("lm_head.bias"));
 }
 
 TEST(XlmRobertaTest, ForwardAndBackwardOnCpu) {
@@ -128,6 +130,26 @@ TEST(XlmRobertaTest, SuppliedEmbeddingsMatchTheOwnTablesAndReceiveGradients) {
   EncoderInputs embeds;
   embeds.inputs_embeds = at::embedding(model->InputEmbeddings(), ids);
   EXPECT_TRUE(at::allclose(model(embeds), reference, 1e-6, 1e-6));
+}
+
+TEST(XlmRobertaTest, UntiedHeadUsesTheDecoderWeightAndBias) {
+  auto model = MakeModel(TinyConfig(/*tied=*/false));
+  EncoderInputs in;
+  in.input_ids = Ids({0, 7, 8, 9, 2});
+  auto logits = model(in);
+  auto h = model->HiddenStates(in);
+  auto head = model->lm_head;
+  auto expected = at::linear(head->layer_norm(at::gelu(head->dense(h))), head->decoder->weight,
+                             head->decoder->bias);
+  EXPECT_TRUE(at::allclose(logits, expected, 1e-6, 1e-6));
+  EXPECT_FALSE(model->OutputEmbeddings().is_same(model->InputEmbeddings()));
+  // A checkpoint that stores the bias as lm_head.bias still loads.
+  TensorMap weights = StateDict(*model, at::kFloat);
+  weights["lm_head.bias"] = weights["lm_head.decoder.bias"];
+  weights.erase("lm_head.decoder.bias");
+  auto loaded = MakeEncoder(TinyConfig(false), weights, {});
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_TRUE(at::allclose((*loaded)(in), logits, 1e-6, 1e-6));
 }
 
 TEST(XlmRobertaTest, Bfloat16IsCloseToFloat32) {
