@@ -11,6 +11,10 @@ namespace zett {
 // zett-train pretrain --train_files=… --tokenizer_dir=… --output_dir=… [options]
 int PretrainCommand(const std::vector<std::string>& args);
 
+// zett-train train --base=DIR --train_files=… --output_dir=… [options]
+// Trains a ZeTT hypernetwork for the base LM (core/train/hypernet_train.h, docs/training.md).
+int HypernetTrainCommand(const std::vector<std::string>& args);
+
 // zett-train logits --model=DIR --ids=FILE --out=FILE [--device=cpu|cuda] [--dtype=float32]
 // Runs a Hugging Face checkpoint on the ids in FILE ({"input_ids": [[…]], "attention_mask":
 // [[…]]} (mask optional), rows of equal length) and writes {"logits": float32 [B, T, V]} as

@@ -19,6 +19,8 @@ const std::vector<Subcommand>& Subcommands() {
   static const std::vector<Subcommand> kSubcommands = {
       {"pretrain", "pretrain a small Llama-architecture base LM from text files",
        zett::PretrainCommand},
+      {"train", "train a ZeTT hypernetwork for a base LM (sampled tokenizers per step)",
+       zett::HypernetTrainCommand},
       {"logits", "run a Hugging Face checkpoint on ids and write its logits (parity checks)",
        zett::LogitsCommand},
   };

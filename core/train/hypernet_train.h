@@ -1,0 +1,77 @@
+// ZeTT hypernetwork training (design.md §5, references.md §2), scaled to the bundled base LM.
+// Per step: the batch texts join the tokenizer sampler's queue, a UnigramLM tokenizer is sampled,
+// the batch is tokenized with it and its vocabulary decomposed with the original tokenizer (all
+// on a background thread, one or more steps ahead); the hypernetwork predicts the whole sampled
+// vocabulary's embeddings; the frozen backbone (bf16 on CUDA) runs with them; loss = causal LM
+// cross-entropy + aux_weight × auxiliary loss. Optional MIMICK warm-up (mimick_steps > 0): the
+// first steps only learn to reproduce original embeddings of sampled original tokens.
+//
+// output_dir holds a hypernetwork checkpoint (config.json, model.safetensors, tokenizer.json of
+// the original) plus resumable trainer state: optimizer.safetensors (AdamW masters and moments),
+// sampler_state.txt (queue counts + RNG), trainer_state.json (step, options, history) and
+// loss_curve.png. Every other random choice is a function of (seed, step).
+#ifndef ZETT_CORE_TRAIN_HYPERNET_TRAIN_H_
+#define ZETT_CORE_TRAIN_HYPERNET_TRAIN_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace zett {
+
+struct HypernetTrainOptions {
+  std::string base_dir;     // HF model folder (config.json, model.safetensors, tokenizer.json
+                            // or tokenizer.model): the frozen LM and the original tokenizer
+  std::string train_files;  // comma-separated paths/globs, e.g. data/corpus/train/*.txt
+  std::string valid_files;  // same; empty = no validation
+  std::string output_dir;
+  // Hypernetwork (H = d and I = 2H when 0; heads = H / 64, at least 1, when 0).
+  int64_t hn_n_layers = 3;
+  int64_t hn_surface_maxlen = 7;
+  int64_t hn_hidden_size = 0;
+  int64_t hn_num_attention_heads = 0;
+  bool residual = true;  // E = E_src[id_0] + alpha/sqrt(d)·head(h): one stage, no warm-up needed
+  double residual_alpha = 1.0;
+  // Tokenizer sampling: k pieces per sampled tokenizer (byte chars included).
+  int64_t sample_vocab_size = 8192;
+  int64_t sampler_queue_batches = 16;
+  double noise_mean = 1e-5;
+  double noise_std = 4.0;
+  // Optimisation.
+  int64_t steps = 3000;
+  int64_t batch_size = 32;
+  int64_t seq_len = 256;
+  int64_t text_bytes = 0;  // bytes per training text; 0 = 4 × seq_len
+  double lr = 3e-4;
+  int64_t warmup_steps = 200;
+  double min_lr_ratio = 0.1;
+  double weight_decay = 0.01;
+  double beta2 = 0.95;
+  double grad_clip = 0.1;
+  double aux_weight = 0.5;
+  int64_t mimick_steps = 0;  // > 0: MIMICK warm-up stage (own linear warm-up to mimick_lr)
+  double mimick_lr = 3e-4;
+  int64_t mimick_tokens = 4096;
+  double language_alpha = 0.3;  // language sampling ∝ documents^alpha
+  uint64_t seed = 0;
+  // Running.
+  std::string device = "auto";  // auto = cuda when available
+  std::string dtype = "auto";   // backbone dtype; auto = bfloat16 on cuda, float32 on cpu
+  int64_t prefetch = 2;         // batches built ahead by the CPU thread
+  int64_t log_every = 10;
+  int64_t eval_every = 250;
+  int64_t save_every = 250;
+  int64_t valid_tokenizers = 2;  // fixed sampled tokenizers for validation
+  int64_t valid_texts_per_language = 4;
+  bool resume = true;
+  int64_t stop_after = 0;  // > 0: stop (after saving) at this step
+};
+
+// Trains, printing a progress line every log_every steps (loss, LM loss, aux loss, lr, tokens/s,
+// CPU batch time vs GPU step time, ETA) and validation every eval_every steps.
+absl::Status RunHypernetTrain(const HypernetTrainOptions& options);
+
+}  // namespace zett
+
+#endif  // ZETT_CORE_TRAIN_HYPERNET_TRAIN_H_

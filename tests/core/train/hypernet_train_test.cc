@@ -1,0 +1,237 @@
+#include "core/train/hypernet_train.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/hypernet/checkpoint.h"
+#include "core/io/json_file.h"
+#include "core/io/safetensors.h"
+#include "core/tokenizer/sentencepiece_model.h"
+#include "core/train/pretrain.h"
+#include "core/train/zett_loss.h"
+#include "tests/core/train/tiny_corpus.h"
+
+namespace zett {
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST(AuxiliaryLoss, MaskedSquaredErrorNormalisedByCountAndOriginalNorm) {
+  // d = 2, untied: source rows are [E_in | E_out].
+  const at::Tensor source = at::tensor({0.f, 0.f, 0.f, 0.f,   //
+                                        3.f, 4.f, 0.f, 5.f,   // |in| = 5, |out| = 5
+                                        9.f, 9.f, 9.f, 9.f,   //
+                                        6.f, 8.f, 5.f, 0.f})  // |in| = 10, |out| = 5
+                                .reshape({4, 4});
+  HypernetOutput predicted;
+  // Target rows 0 and 2 decompose to the single original ids 1 and 3; row 1 is not masked, so
+  // its large error must not count.
+  predicted.embeddings_in = at::tensor({3.f, 4.f, 100.f, 100.f, 6.f, 5.f}).reshape({3, 2});
+  predicted.embeddings_out = at::tensor({0.f, 3.f, -100.f, 7.f, 5.f, 1.f}).reshape({3, 2});
+  ZettBatch batch;
+  batch.aux_target_ids = at::tensor({0, 2}, at::kLong);
+  batch.aux_source_ids = at::tensor({1, 3}, at::kLong);
+  // in: (0 + 9) / 2 / mean(5, 10) = 0.6;  out: (4 + 1) / 2 / mean(5, 5) = 0.5;  mean 0.55.
+  EXPECT_NEAR(AuxiliaryLoss(predicted, batch, source).item<double>(), 0.55, 1e-6);
+  // Tied (no output embeddings): the input term alone.
+  HypernetOutput tied;
+  tied.embeddings_in = predicted.embeddings_in;
+  EXPECT_NEAR(AuxiliaryLoss(tied, batch, source).item<double>(), 0.6, 1e-6);
+  // Nothing masked: zero.
+  ZettBatch empty;
+  empty.aux_target_ids = at::empty({0}, at::kLong);
+  empty.aux_source_ids = at::empty({0}, at::kLong);
+  EXPECT_EQ(AuxiliaryLoss(predicted, empty, source).item<double>(), 0.0);
+}
+
+class HypernetTrainTest : public ::testing::Test {
+ protected:
+  // The tiny corpus and a tiny random-ish Llama base LM pretrained on it for a few steps.
+  static void SetUpTestSuite() {
+    corpus_ = new std::string((fs::path(::testing::TempDir()) / "hn_train_corpus").string());
+    base_ = new std::string(*corpus_ + "/base");
+    fs::remove_all(*corpus_);
+    ASSERT_EQ(MakeTinyCorpus(*corpus_), "");
+    PretrainOptions p;
+    p.train_files = *corpus_ + "/train/*.txt";
+    p.tokenizer_dir = *corpus_ + "/tokenizer";
+    p.output_dir = *base_;
+    p.hidden_size = 16;
+    p.num_hidden_layers = 1;
+    p.num_attention_heads = 2;
+    p.num_key_value_heads = 1;
+    p.intermediate_size = 32;
+    p.steps = 20;
+    p.batch_size = 8;
+    p.seq_len = 32;
+    p.lr = 1e-2;
+    p.warmup_steps = 2;
+    p.log_every = 10;
+    p.save_every = 20;
+    p.save_dtype = "float32";
+    p.token_cache_dir = "";
+    p.device = "cpu";
+    p.dtype = "float32";
+    ASSERT_TRUE(RunPretrain(p).ok());
+  }
+  static void TearDownTestSuite() {
+    delete corpus_;
+    delete base_;
+  }
+
+  static HypernetTrainOptions Options(const std::string& name) {
+    HypernetTrainOptions o;
+    o.base_dir = *base_;
+    o.train_files = *corpus_ + "/train/*.txt";
+    o.valid_files = *corpus_ + "/valid/*.txt";
+    o.output_dir = (fs::path(::testing::TempDir()) / name).string();
+    fs::remove_all(o.output_dir);
+    o.hn_n_layers = 1;
+    o.hn_surface_maxlen = 4;
+    o.hn_num_attention_heads = 2;
+    o.sample_vocab_size = 600;
+    o.sampler_queue_batches = 4;
+    o.steps = 30;
+    o.batch_size = 4;
+    o.seq_len = 24;
+    o.text_bytes = 80;
+    o.lr = 3e-3;
+    o.warmup_steps = 3;
+    o.log_every = 5;
+    o.eval_every = 15;
+    o.save_every = 15;
+    o.valid_tokenizers = 1;
+    o.valid_texts_per_language = 2;
+    o.device = "cpu";
+    o.dtype = "float32";
+    return o;
+  }
+
+  static nlohmann::json State(const std::string& dir) {
+    auto state = ReadJsonFile(dir + "/trainer_state.json");
+    EXPECT_TRUE(state.ok()) << state.status();
+    return state.ok() ? *state : nlohmann::json();
+  }
+
+  static std::string* corpus_;
+  static std::string* base_;
+};
+std::string* HypernetTrainTest::corpus_ = nullptr;
+std::string* HypernetTrainTest::base_ = nullptr;
+
+TEST_F(HypernetTrainTest, AFewStepsReduceTheLossAndWriteACheckpoint) {
+  HypernetTrainOptions o = Options("hn_train_loss");
+  const absl::Status status = RunHypernetTrain(o);
+  ASSERT_TRUE(status.ok()) << status;
+  const auto state = State(o.output_dir);
+  EXPECT_EQ(state["step"], 30);
+  const auto& train = state["history"]["train"];
+  ASSERT_EQ(train.size(), 6u);
+  EXPECT_LT(train.back()["loss"].get<double>(), train.front()["loss"].get<double>());
+  EXPECT_LT(train.back()["lm_loss"].get<double>(), train.front()["lm_loss"].get<double>());
+  const auto& valid = state["history"]["valid"];
+  ASSERT_EQ(valid.size(), 2u);
+  EXPECT_GT(valid[0]["bits_per_byte"].get<double>(), 0);
+  for (const char* file : {"config.json", "model.safetensors", "optimizer.safetensors",
+                           "sampler_state.txt", "loss_curve.png"}) {
+    EXPECT_TRUE(fs::exists(o.output_dir + "/" + file)) << file;
+  }
+  auto hypernet = LoadHypernet(o.output_dir);
+  ASSERT_TRUE(hypernet.ok()) << hypernet.status();
+  EXPECT_TRUE(hypernet->config().hn_residual);
+  EXPECT_EQ(hypernet->config().n_embd, 16);
+  EXPECT_EQ(hypernet->config().pad_token_id, 2);
+}
+
+TEST_F(HypernetTrainTest, SpecialTokenRowsEqualTheOriginalRows) {
+  std::ifstream in(*corpus_ + "/tokenizer/tokenizer.model", std::ios::binary);
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  auto original = tokenizer::LoadSentencePieceModel(bytes.str());
+  ASSERT_TRUE(original.ok());
+  ZettBatchOptions bo;
+  bo.max_len = 4;
+  auto builder = ZettBatchBuilder::Create(**original, 1, 2, bo);
+  ASSERT_TRUE(builder.ok());
+  const std::vector<std::string> texts = {"the big cat sat.", "этот кот сидел."};
+  TokenizerSamplerOptions so;
+  so.vocab_size = 600;
+  auto sampler = TokenizerSampler::Create(so, 1);
+  auto sampled = (*sampler)->PushAndSample(texts);
+  ASSERT_TRUE(sampled.ok());
+  auto batch = (*builder)->Build(texts, *sampled);
+  ASSERT_TRUE(batch.ok());
+  ASSERT_FALSE(batch->special_target_ids.empty());
+
+  const auto& vocab = (*builder)->decomposer().original_vocabulary();
+  ZettHypernetConfig c;
+  c.hn_surface_maxlen = 4;
+  c.hn_n_layers = 1;
+  c.n_embd = 8;
+  c.hn_num_attention_heads = 2;
+  c.hn_rescale_embeddings = true;
+  c.hn_embed_using_source_embeddings = true;
+  c.hn_predict_bias = false;
+  c.original_vocab_size = vocab.original_size;
+  c.pad_token_id = 2;
+  c.separate_out_embeddings = true;
+  c.hn_n_extra_tokens = static_cast<int64_t>(vocab.surface_forms.size()) - vocab.original_size;
+  auto hypernet = Hypernet::Create(c, 3);
+  ASSERT_TRUE(hypernet.ok()) << hypernet.status();
+  const at::Tensor source = at::randn({vocab.original_size, 16});
+  auto out = PredictTargetEmbeddings(*hypernet, *batch, source);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(out->embeddings_in.size(0), batch->vocab_rows);
+  for (size_t i = 0; i < batch->special_target_ids.size(); ++i) {
+    const int64_t t = batch->special_target_ids[i], s = batch->special_source_ids[i];
+    EXPECT_TRUE(out->embeddings_in[t].equal(source[s].narrow(0, 0, 8)));
+    EXPECT_TRUE(out->embeddings_out[t].equal(source[s].narrow(0, 8, 8)));
+  }
+  // Other rows are predictions, not copies.
+  EXPECT_FALSE(out->embeddings_in[0].equal(out->embeddings_in[1]));
+}
+
+TEST_F(HypernetTrainTest, ResumingGivesTheParametersOfAnUninterruptedRun) {
+  // A MIMICK stage of 3 steps, then the main stage; the interruption is inside the main stage.
+  HypernetTrainOptions full = Options("hn_train_full");
+  full.steps = 8;
+  full.save_every = 4;
+  full.eval_every = 100;
+  full.mimick_steps = 3;
+  full.mimick_tokens = 32;
+  full.residual = false;
+  ASSERT_TRUE(RunHypernetTrain(full).ok());
+
+  HypernetTrainOptions split = full;
+  split.output_dir = (fs::path(::testing::TempDir()) / "hn_train_split").string();
+  fs::remove_all(split.output_dir);
+  split.stop_after = 4;
+  ASSERT_TRUE(RunHypernetTrain(split).ok());
+  EXPECT_EQ(State(split.output_dir)["step"], 4);
+  split.stop_after = 0;
+  ASSERT_TRUE(RunHypernetTrain(split).ok());
+  EXPECT_EQ(State(split.output_dir)["step"], 8);
+
+  auto a = ReadSafetensors(full.output_dir + "/model.safetensors");
+  auto b = ReadSafetensors(split.output_dir + "/model.safetensors");
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_EQ(a->size(), b->size());
+  for (const auto& [name, tensor] : *a) {
+    ASSERT_TRUE(b->count(name)) << name;
+    EXPECT_TRUE(tensor.equal(b->at(name))) << name;
+  }
+  // And training did change the parameters.
+  auto start = Hypernet::Create((*LoadHypernet(full.output_dir)).config(), full.seed);
+  ASSERT_TRUE(start.ok());
+  EXPECT_FALSE(start->StateDict()
+                   .at("output_projection.1.weight")
+                   .equal(a->at("output_projection.1.weight")));
+  EXPECT_EQ(ReadFileToString(full.output_dir + "/sampler_state.txt").value(),
+            ReadFileToString(split.output_dir + "/sampler_state.txt").value());
+}
+
+}  // namespace
+}  // namespace zett

@@ -1,0 +1,214 @@
+#include "core/train/zett_batch.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/tokenizer/byte_level.h"
+#include "core/tokenizer/sentencepiece_model.h"
+#include "tests/core/train/tiny_corpus.h"
+
+namespace zett {
+namespace {
+
+namespace fs = std::filesystem;
+
+class ZettBatchTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    corpus_ = new std::string((fs::path(::testing::TempDir()) / "zett_batch_corpus").string());
+    fs::remove_all(*corpus_);
+    ASSERT_EQ(MakeTinyCorpus(*corpus_), "");
+    std::ifstream in(*corpus_ + "/tokenizer/tokenizer.model", std::ios::binary);
+    std::stringstream bytes;
+    bytes << in.rdbuf();
+    auto tok = tokenizer::LoadSentencePieceModel(bytes.str());
+    ASSERT_TRUE(tok.ok()) << tok.status();
+    original_ = tok->release();
+  }
+  static void TearDownTestSuite() {
+    delete original_;
+    delete corpus_;
+  }
+
+  static std::unique_ptr<ZettBatchBuilder> Builder(int64_t seq_len) {
+    ZettBatchOptions options;
+    options.seq_len = seq_len;
+    options.max_len = 4;
+    options.vocab_multiple = 64;
+    auto b = ZettBatchBuilder::Create(*original_, /*bos_id=*/1, /*pad_id=*/2, options);
+    EXPECT_TRUE(b.ok()) << b.status();
+    return b.ok() ? std::move(b).value() : nullptr;
+  }
+
+  static SampledTokenizer SampleFor(const std::vector<std::string>& texts) {
+    TokenizerSamplerOptions o;
+    o.vocab_size = 600;
+    auto sampler = TokenizerSampler::Create(o, 7);
+    EXPECT_TRUE(sampler.ok());
+    auto sampled = (*sampler)->PushAndSample(texts);
+    EXPECT_TRUE(sampled.ok()) << sampled.status();
+    return *sampled;
+  }
+
+  static std::string* corpus_;
+  static tokenizer::Tokenizer* original_;
+};
+std::string* ZettBatchTest::corpus_ = nullptr;
+tokenizer::Tokenizer* ZettBatchTest::original_ = nullptr;
+
+TEST_F(ZettBatchTest, TextsAreAPureFunctionOfSeedAndStep) {
+  auto texts = TrainingTexts::Load(*corpus_ + "/train/*.txt");
+  ASSERT_TRUE(texts.ok()) << texts.status();
+  EXPECT_EQ(texts->names(), (std::vector<std::string>{"en", "ru"}));
+  EXPECT_EQ(texts->documents(), 450);
+  const auto a = texts->Sample(8, 30, 0.3, 1, 5);
+  EXPECT_EQ(a, texts->Sample(8, 30, 0.3, 1, 5));
+  EXPECT_NE(a, texts->Sample(8, 30, 0.3, 1, 6));
+  for (const auto& t : a) {
+    EXPECT_LE(t.size(), 30u);
+    EXPECT_FALSE(t.empty());
+    // Cut on char boundaries: never starts or ends inside a UTF-8 sequence.
+    EXPECT_NE(static_cast<unsigned char>(t[0]) & 0xC0, 0x80);
+  }
+}
+
+TEST_F(ZettBatchTest, BatchSpellsTheTextsWithTheSampledVocabulary) {
+  auto texts = TrainingTexts::Load(*corpus_ + "/train/*.txt");
+  ASSERT_TRUE(texts.ok());
+  const auto batch_texts = texts->Sample(6, 200, 0.3, 3, 0);
+  const SampledTokenizer sampled = SampleFor(batch_texts);
+  auto builder = Builder(/*seq_len=*/512);
+  auto batch = builder->Build(batch_texts, sampled);
+  ASSERT_TRUE(batch.ok()) << batch.status();
+  const int64_t k = static_cast<int64_t>(sampled.pieces.size());
+  ASSERT_EQ(batch->vocab_rows, k + static_cast<int64_t>(batch->special_target_ids.size()));
+  EXPECT_EQ(batch->padded_vocab_rows % 64, 0);
+  EXPECT_GE(batch->padded_vocab_rows, batch->vocab_rows);
+  EXPECT_EQ(batch->surface_forms.sizes(), (std::vector<int64_t>{batch->vocab_rows, 4}));
+  // BOS / pad are the original ids 1 / 2, appended after the pieces.
+  int64_t bos = -1, pad = -1;
+  for (size_t i = 0; i < batch->special_target_ids.size(); ++i) {
+    EXPECT_GE(batch->special_target_ids[i], k);
+    if (batch->special_source_ids[i] == 1) bos = batch->special_target_ids[i];
+    if (batch->special_source_ids[i] == 2) pad = batch->special_target_ids[i];
+  }
+  ASSERT_GE(bos, 0);
+  ASSERT_GE(pad, 0);
+  int64_t label_bytes = 0, tokens = 0;
+  for (int64_t b = 0; b < 6; ++b) {
+    EXPECT_EQ(batch->input_ids[b][0].item<int64_t>(), bos);
+    std::string spelled;
+    const int64_t n = batch->attention_mask[b].sum().item<int64_t>();
+    for (int64_t t = 1; t < n; ++t)
+      spelled += sampled.pieces[batch->input_ids[b][t].item<int64_t>()];
+    // Prepend(" ") then byte chars: the pieces spell " " + text.
+    EXPECT_EQ(spelled, tokenizer::BytesToByteChars(" " + batch_texts[b]));
+    for (int64_t t = 0; t + 1 < n; ++t) {
+      EXPECT_EQ(batch->labels[b][t].item<int64_t>(), batch->input_ids[b][t + 1].item<int64_t>());
+    }
+    EXPECT_EQ(batch->labels[b][n - 1].item<int64_t>(), -100);
+    if (n < 512) EXPECT_EQ(batch->input_ids[b][n].item<int64_t>(), pad);
+    label_bytes += static_cast<int64_t>(batch_texts[b].size()) + 1;
+    tokens += n - 1;
+  }
+  EXPECT_EQ(batch->tokens, tokens);
+  EXPECT_EQ(batch->label_bytes, label_bytes);
+  // Aux rows: exactly the pieces whose decomposition is one original (non-added) id.
+  const auto& vocab = builder->decomposer().original_vocabulary();
+  auto sf = batch->surface_forms.accessor<int32_t, 2>();
+  std::vector<bool> in_aux(batch->vocab_rows, false);
+  for (int64_t i = 0; i < batch->aux_target_ids.numel(); ++i) {
+    const int64_t row = batch->aux_target_ids[i].item<int64_t>();
+    const int64_t source = batch->aux_source_ids[i].item<int64_t>();
+    in_aux[row] = true;
+    EXPECT_LT(row, k);
+    EXPECT_EQ(sf[row][0], source);
+    EXPECT_EQ(sf[row][1], 2);
+    EXPECT_EQ(vocab.surface_forms[source], sampled.pieces[row]);
+  }
+  int64_t single = 0;
+  for (int64_t r = 0; r < k; ++r) {
+    const bool one = sf[r][1] == 2 && sf[r][0] < vocab.original_size;
+    single += one;
+    EXPECT_EQ(in_aux[r], one) << sampled.pieces[r];
+  }
+  EXPECT_GT(single, 10);
+}
+
+TEST_F(ZettBatchTest, LongTextsAreTruncatedToSeqLen) {
+  const std::vector<std::string> texts = {std::string(300, 'a') + " the cat sat"};
+  auto batch = Builder(8)->Build(texts, SampleFor(texts));
+  ASSERT_TRUE(batch.ok());
+  EXPECT_EQ(batch->input_ids.sizes(), (std::vector<int64_t>{1, 8}));
+  EXPECT_EQ(batch->attention_mask.sum().item<int64_t>(), 8);
+  EXPECT_EQ(batch->tokens, 8);  // the 8th label is the 9th token
+}
+
+TEST_F(ZettBatchTest, MimickBatchesAreOriginalTokensDecomposedToThemselves) {
+  auto builder = Builder(16);
+  const ZettBatch a = builder->BuildMimick(50, 4, 9);
+  EXPECT_TRUE(a.mimick);
+  EXPECT_EQ(a.surface_forms.sizes(), (std::vector<int64_t>{50, 1}));
+  EXPECT_TRUE(a.surface_forms.squeeze(1).to(at::kLong).equal(a.aux_source_ids));
+  EXPECT_TRUE(a.aux_target_ids.equal(at::arange(50, at::kLong)));
+  EXPECT_TRUE((a.aux_source_ids != 1).all().item<bool>());  // specials excluded
+  EXPECT_TRUE((a.aux_source_ids != 2).all().item<bool>());
+  EXPECT_TRUE(a.aux_source_ids.equal(builder->BuildMimick(50, 4, 9).aux_source_ids));
+}
+
+TEST(BatchPrefetcher, DeliversStepsInOrderAheadOfTheConsumer) {
+  std::atomic<int64_t> produced{0};
+  BatchPrefetcher prefetcher(
+      [&](int64_t step) -> absl::StatusOr<ZettBatch> {
+        ++produced;
+        ZettBatch b;
+        b.tokens = step * 10;
+        return b;
+      },
+      3, 8, 2);
+  for (int64_t step = 3; step < 8; ++step) {
+    auto b = prefetcher.Next();
+    ASSERT_TRUE(b.ok());
+    EXPECT_EQ(b->step, step);
+    EXPECT_EQ(b->tokens, step * 10);
+  }
+  EXPECT_EQ(produced.load(), 5);
+  EXPECT_EQ(prefetcher.Next().status().code(), absl::StatusCode::kOutOfRange);
+}
+
+TEST(BatchPrefetcher, StopsCleanlyWhileBlockedOnAFullQueue) {
+  std::atomic<int64_t> produced{0};
+  const auto start = std::chrono::steady_clock::now();
+  {
+    BatchPrefetcher prefetcher(
+        [&](int64_t) -> absl::StatusOr<ZettBatch> {
+          ++produced;
+          return ZettBatch();
+        },
+        0, 1000000, 2);
+    while (produced.load() < 2) std::this_thread::yield();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }  // destructor: must wake the producer and join
+  // Capacity 2 bounds the work done ahead: at most one more batch after the queue filled.
+  EXPECT_LE(produced.load(), 3);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
+TEST(BatchPrefetcher, PassesTheProducersErrorOn) {
+  BatchPrefetcher prefetcher(
+      [](int64_t step) -> absl::StatusOr<ZettBatch> {
+        if (step == 1) return absl::DataLossError("bad text");
+        return ZettBatch();
+      },
+      0, 5, 4);
+  EXPECT_TRUE(prefetcher.Next().ok());
+  EXPECT_EQ(prefetcher.Next().status().code(), absl::StatusCode::kDataLoss);
+}
+
+}  // namespace
+}  // namespace zett
