@@ -1,0 +1,312 @@
+#include "server/hypernet_model.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
+
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "core/compat/torch_compat.h"
+#include "core/hypernet/checkpoint.h"
+#include "core/hypernet/hypernet.h"
+#include "core/tokenizer/decomposition.h"
+#include "core/tokenizer/surface_form.h"
+#include "core/tokenizer/tokenizer_file.h"
+#include "core/transfer/source_embeddings.h"
+#include "core/util/status_macros.h"
+
+namespace zett::server {
+namespace {
+
+namespace tk = ::zett::tokenizer;
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+absl::StatusOr<tk::TokenKind> ToTokenKind(v1::TokenKind kind) {
+  switch (kind) {
+    case v1::TOKEN_KIND_BYTE_LEVEL:
+      return tk::TokenKind::kByteLevel;
+    case v1::TOKEN_KIND_SENTENCEPIECE:
+      return tk::TokenKind::kSentencePiece;
+    case v1::TOKEN_KIND_WORDPIECE:
+      return tk::TokenKind::kWordPiece;
+    case v1::TOKEN_KIND_TEXT:
+      return tk::TokenKind::kPlainText;
+    default:
+      return absl::InvalidArgumentError("token_list.kind: must be set");
+  }
+}
+
+at::ScalarType WireType(v1::DType dtype) {
+  switch (dtype) {
+    case v1::DTYPE_BF16:
+      return at::kBFloat16;
+    case v1::DTYPE_FP16:
+      return at::kHalf;
+    default:
+      return at::kFloat;
+  }
+}
+
+// Row-major little-endian bytes of a 2-D (or 1-D) tensor in `dtype`.
+std::string ToBytes(const at::Tensor& tensor, at::ScalarType dtype) {
+  at::Tensor host = tensor.to(dtype).to(at::kCPU).contiguous();
+  return std::string(static_cast<const char*>(host.data_ptr()), host.numel() * host.element_size());
+}
+
+class HypernetModel final : public LoadedModel {
+ public:
+  HypernetModel(Hypernet hypernet, std::unique_ptr<tk::Tokenizer> original,
+                std::unique_ptr<tk::Decomposer> decomposer, SourceEmbeddings source,
+                at::Tensor projected, ModelMetadata metadata, int64_t chunk_rows)
+      : hypernet_(std::move(hypernet)),
+        original_(std::move(original)),
+        decomposer_(std::move(decomposer)),
+        source_(std::move(source)),
+        projected_(std::move(projected)),
+        metadata_(std::move(metadata)),
+        chunk_rows_(chunk_rows) {}
+
+  const ModelMetadata& metadata() const override { return metadata_; }
+
+  absl::StatusOr<PreparedTransfer> Prepare(const TokenizerInput& input,
+                                           const PrepareOptions& options) const override {
+    const auto start = std::chrono::steady_clock::now();
+    const auto& config = hypernet_.config();
+    tk::Decomposition decomposition;
+    PreparedTransfer prepared;
+    if (input.format == TokenizerInput::Format::kTokenList) {
+      ASSIGN_OR_RETURN(tk::TokenKind kind, ToTokenKind(input.token_kind));
+      std::vector<std::string> surface_forms;
+      std::vector<uint8_t> flags;
+      surface_forms.reserve(input.tokens.size() + input.special_tokens.size());
+      for (const std::string& token : input.tokens) {
+        surface_forms.push_back(tk::TokenToByteLevel(token, kind));
+        flags.push_back(0);
+      }
+      for (const std::string& token : input.special_tokens) {
+        surface_forms.push_back(token);  // special tokens stay atomic, as written
+        flags.push_back(tk::kSpecial);
+      }
+      prepared.parse_seconds = SecondsSince(start);
+      decomposition = decomposer_->DecomposeSurfaceForms(std::move(surface_forms), std::move(flags),
+                                                         static_cast<int>(config.hn_surface_maxlen),
+                                                         static_cast<int32_t>(config.pad_token_id));
+    } else {
+      const char* field = input.format == TokenizerInput::Format::kTokenizerJson
+                              ? "tokenizer_json"
+                              : "sentencepiece_model";
+      auto target = tk::LoadTokenizerBytes(input.bytes);
+      if (!target.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(field, ": ", target.status().message()));
+      }
+      prepared.parse_seconds = SecondsSince(start);
+      tk::DecomposeOptions decompose_options;
+      decompose_options.max_len = static_cast<int>(config.hn_surface_maxlen);
+      decompose_options.pad_id = static_cast<int32_t>(config.pad_token_id);
+      auto decomposed = decomposer_->Decompose(**target, decompose_options);
+      if (!decomposed.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(field, ": ", decomposed.status().message()));
+      }
+      decomposition = *std::move(decomposed);
+    }
+    prepared.decompose_seconds = SecondsSince(start) - prepared.parse_seconds;
+
+    const size_t rows = decomposition.surface_forms.size();
+    const int L = decomposition.max_len;
+    const bool copy_specials = options.special_tokens != v1::SPECIAL_TOKEN_POLICY_PREDICT;
+    prepared.surface_maxlen = static_cast<uint32_t>(L);
+    prepared.language_id = options.language_id;
+    prepared.vocabulary.resize(rows);
+    prepared.copy_source_id.assign(rows, -1);
+    for (size_t i = 0; i < rows; ++i) {
+      TokenInfo& info = prepared.vocabulary[i];
+      const uint8_t flags = decomposition.flags[i];
+      info.token = std::move(decomposition.surface_forms[i]);
+      info.special = flags & tk::kSpecial;
+      info.truncated = flags & tk::kTruncated;
+      info.added = flags & tk::kAddedByConversion;
+      // zett writes a special token's row as [original special id, pad…]; it keeps the
+      // original model's embeddings when that id is one of the original's own rows.
+      const int32_t first = decomposition.ids[i * L];
+      if (copy_specials && info.special && first >= 0 && first < config.original_vocab_size &&
+          (L == 1 || decomposition.ids[i * L + 1] == decomposition.pad_id)) {
+        info.copied = true;
+        prepared.copy_source_id[i] = first;
+      }
+    }
+    prepared.decomposition = std::move(decomposition.ids);
+    return prepared;
+  }
+
+  absl::StatusOr<RowBatchOutput> Predict(const RowBatch& batch) const override {
+    c10::NoGradGuard no_grad;
+    const int64_t rows = static_cast<int64_t>(batch.num_rows);
+    const at::Device device = hypernet_.device();
+    at::Tensor surface_forms =
+        at::from_blob(const_cast<int32_t*>(batch.decomposition.data()),
+                      {rows, static_cast<int64_t>(batch.surface_maxlen)}, at::kInt)
+            .to(device, at::kLong);
+    std::optional<int64_t> lang;
+    if (batch.language_id >= 0) lang = batch.language_id;
+    HypernetForwardOptions forward_options;
+    forward_options.chunk_rows = chunk_rows_;
+    HypernetOutput out;
+    try {
+      ASSIGN_OR_RETURN(out, hypernet_.ForwardProjected(surface_forms, projected_, stacked_device(),
+                                                       lang, forward_options));
+      OverwriteCopiedRows(batch, &out);
+    } catch (const std::exception& e) {
+      return absl::InternalError(absl::StrCat("hypernetwork forward failed: ", e.what()));
+    }
+    RowBatchOutput output;
+    const at::ScalarType dtype = WireType(batch.dtype);
+    for (v1::Matrix matrix : batch.matrices) {
+      switch (matrix) {
+        case v1::MATRIX_INPUT_EMBEDDINGS:
+          output.data.push_back(ToBytes(out.embeddings_in, dtype));
+          break;
+        case v1::MATRIX_OUTPUT_EMBEDDINGS:
+          if (!out.embeddings_out.defined()) {
+            return absl::InvalidArgumentError("output embeddings: the model ties them");
+          }
+          output.data.push_back(ToBytes(out.embeddings_out, dtype));
+          break;
+        case v1::MATRIX_OUTPUT_BIAS:
+          if (!out.bias.defined()) {
+            return absl::InvalidArgumentError("output bias: the hypernetwork predicts none");
+          }
+          output.data.push_back(ToBytes(out.bias, dtype));
+          break;
+        default:
+          return absl::InvalidArgumentError("matrices: unknown matrix");
+      }
+    }
+    return output;
+  }
+
+  uint64_t device_memory_bytes() const override {
+    if (!hypernet_.device().is_cuda()) return 0;
+    uint64_t bytes = projected_.numel() * projected_.element_size();
+    for (const auto& [name, p] : hypernet_.NamedParameters()) bytes += p.numel() * p.element_size();
+    return bytes;
+  }
+
+  // The residual form reads E_src[id_0]; kept on the device with the hypernetwork.
+  void set_stacked_device(at::Tensor stacked) { stacked_device_ = std::move(stacked); }
+
+ private:
+  const at::Tensor& stacked_device() const { return stacked_device_; }
+
+  // Special tokens keep the base model's own rows (zett's transfer.py does the same).
+  void OverwriteCopiedRows(const RowBatch& batch, HypernetOutput* out) const {
+    std::vector<int64_t> rows, sources;
+    for (size_t i = 0; i < batch.copy_source_id.size(); ++i) {
+      if (batch.copy_source_id[i] >= 0) {
+        rows.push_back(static_cast<int64_t>(i));
+        sources.push_back(batch.copy_source_id[i]);
+      }
+    }
+    if (rows.empty()) return;
+    const at::Device device = out->embeddings_in.device();
+    at::Tensor row_index = at::tensor(rows, at::kLong).to(device);
+    at::Tensor source_index = at::tensor(sources, at::kLong);
+    auto copy = [&](at::Tensor& predicted, const at::Tensor& original) {
+      predicted.index_put_(
+          {row_index}, original.index_select(0, source_index).to(device, predicted.scalar_type()));
+    };
+    copy(out->embeddings_in, source_.input);
+    if (out->embeddings_out.defined() && source_.output.defined()) {
+      copy(out->embeddings_out, source_.output);
+    }
+    if (out->bias.defined() && source_.output_bias.defined()) copy(out->bias, source_.output_bias);
+  }
+
+  Hypernet hypernet_;
+  std::unique_ptr<tk::Tokenizer> original_;
+  std::unique_ptr<tk::Decomposer> decomposer_;
+  SourceEmbeddings source_;
+  at::Tensor projected_;
+  at::Tensor stacked_device_;
+  ModelMetadata metadata_;
+  int64_t chunk_rows_;
+};
+
+class HypernetModelLoader final : public ModelLoader {
+ public:
+  explicit HypernetModelLoader(HypernetLoaderOptions options) : options_(std::move(options)) {}
+
+  absl::StatusOr<std::shared_ptr<const LoadedModel>> Load(
+      const std::string& model_name, int64_t version,
+      const std::string& version_dir) const override {
+    namespace fs = std::filesystem;
+    const std::string base_dir = (fs::path(version_dir) / "base").string();
+    const std::string hypernet_dir = (fs::path(version_dir) / "hypernet").string();
+    c10::NoGradGuard no_grad;
+    try {
+      ASSIGN_OR_RETURN(Hypernet hypernet, LoadHypernet(hypernet_dir));
+      ASSIGN_OR_RETURN(std::unique_ptr<tk::Tokenizer> original,
+                       tk::LoadTokenizerFile(HypernetTokenizerPath(hypernet_dir)));
+      ASSIGN_OR_RETURN(std::unique_ptr<tk::Decomposer> decomposer,
+                       tk::Decomposer::Create(*original));
+      ASSIGN_OR_RETURN(SourceEmbeddings source, LoadSourceEmbeddings(base_dir));
+      const auto& config = hypernet.config();
+      if (source.hidden_size() != config.n_embd) {
+        return absl::FailedPreconditionError(absl::StrCat("base hidden size ", source.hidden_size(),
+                                                          " != hypernet n_embd ", config.n_embd));
+      }
+      if (source.vocab_size() < config.original_vocab_size) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("base has ", source.vocab_size(),
+                         " embedding rows; the hypernet expects original_vocab_size ",
+                         config.original_vocab_size));
+      }
+      if (source.tied() == config.separate_out_embeddings) {
+        return absl::FailedPreconditionError(
+            "base and hypernet disagree on tied embeddings (separate_out_embeddings)");
+      }
+      const bool cuda = options_.device == "cuda" || (options_.device == "auto" && CudaAvailable());
+      if (cuda && !CudaAvailable()) return absl::FailedPreconditionError("no CUDA device");
+      const at::Device device = cuda ? at::Device(at::kCUDA) : at::Device(at::kCPU);
+      at::ScalarType dtype = cuda ? at::kBFloat16 : at::kFloat;
+      if (options_.compute_dtype == "fp32") dtype = at::kFloat;
+      if (options_.compute_dtype == "bf16") dtype = at::kBFloat16;
+      RETURN_IF_ERROR(hypernet.To(device, dtype));
+      at::Tensor stacked = source.Stacked().to(device, dtype);
+      ASSIGN_OR_RETURN(at::Tensor projected, hypernet.ProjectSourceEmbeddings(stacked));
+
+      ModelMetadata metadata;
+      metadata.architecture = source.architecture;
+      metadata.hidden_size = static_cast<uint64_t>(config.n_embd);
+      metadata.original_vocab_size = static_cast<uint64_t>(config.original_vocab_size);
+      metadata.tied_embeddings = source.tied();
+      metadata.predicts_bias = config.hn_predict_bias;
+      metadata.surface_maxlen = static_cast<uint32_t>(config.hn_surface_maxlen);
+      metadata.languages = config.langs;
+      auto model = std::make_shared<HypernetModel>(
+          std::move(hypernet), std::move(original), std::move(decomposer), std::move(source),
+          std::move(projected), std::move(metadata), options_.chunk_rows);
+      if (config.hn_residual) model->set_stacked_device(stacked);
+      return std::shared_ptr<const LoadedModel>(std::move(model));
+    } catch (const std::exception& e) {
+      return absl::InternalError(
+          absl::StrCat("loading ", model_name, " version ", version, ": ", e.what()));
+    }
+  }
+
+ private:
+  HypernetLoaderOptions options_;
+};
+
+}  // namespace
+
+std::shared_ptr<const ModelLoader> MakeHypernetModelLoader(const HypernetLoaderOptions& options) {
+  return std::make_shared<HypernetModelLoader>(options);
+}
+
+}  // namespace zett::server

@@ -1,0 +1,27 @@
+// The real engine behind the server's LoadedModel seam: a version directory holding `base/`
+// (Hugging Face model: config.json + safetensors) and `hypernet/` (zett hypernetwork checkpoint
+// with the original tokenizer.json). Prepare parses and decomposes on CPU; Predict runs the
+// hypernetwork on the device the model was loaded to.
+#ifndef ZETT_SERVER_HYPERNET_MODEL_H_
+#define ZETT_SERVER_HYPERNET_MODEL_H_
+
+#include <memory>
+#include <string>
+
+#include "server/transfer_engine.h"
+
+namespace zett::server {
+
+struct HypernetLoaderOptions {
+  // "auto": CUDA when available, else CPU. Or "cpu" / "cuda".
+  std::string device = "auto";
+  // Compute dtype of the hypernetwork: "auto" = bf16 on CUDA, fp32 on CPU; or "fp32" / "bf16".
+  std::string compute_dtype = "auto";
+  int64_t chunk_rows = 16384;  // rows per encoder call (bounds activation memory)
+};
+
+std::shared_ptr<const ModelLoader> MakeHypernetModelLoader(const HypernetLoaderOptions& options);
+
+}  // namespace zett::server
+
+#endif  // ZETT_SERVER_HYPERNET_MODEL_H_

@@ -1,0 +1,210 @@
+// The real engine (server/hypernet_model) against the in-process core computation: a random
+// hypernetwork for a random base with the bundled original tokenizer (models/base-tokenizer).
+#include "server/hypernet_model.h"
+
+#include <c10/core/GradMode.h>
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <filesystem>
+
+#include "core/hypernet/checkpoint.h"
+#include "core/hypernet/hypernet.h"
+#include "core/io/json_file.h"
+#include "core/io/safetensors.h"
+#include "core/tokenizer/decomposition.h"
+#include "core/tokenizer/tokenizer_file.h"
+
+namespace zett::server {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr char kOriginalTokenizer[] = "models/base-tokenizer/tokenizer.json";
+constexpr int64_t kHidden = 16;
+
+class HypernetModelTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new fs::path(fs::temp_directory_path() / "zett_hypernet_model_test");
+    fs::remove_all(*dir_);
+    fs::create_directories(*dir_ / "base");
+    auto original = tokenizer::LoadTokenizerFile(kOriginalTokenizer).value();
+    auto decomposer = tokenizer::Decomposer::Create(*original).value();
+    const int64_t vocab = original->vocab_size();
+
+    at::manual_seed(11);
+    TensorMap base = {{"model.embed_tokens.weight", at::randn({vocab, kHidden})},
+                      {"lm_head.weight", at::randn({vocab, kHidden})}};
+    ASSERT_TRUE(WriteSafetensors((*dir_ / "base/model.safetensors").string(), base).ok());
+    ASSERT_TRUE(WriteJsonFile((*dir_ / "base/config.json").string(),
+                              {{"architectures", {"LlamaForCausalLM"}},
+                               {"hidden_size", kHidden},
+                               {"vocab_size", vocab},
+                               {"tie_word_embeddings", false}})
+                    .ok());
+
+    ZettHypernetConfig config;
+    config.n_embd = kHidden;
+    config.hn_hidden_size = 32;
+    config.hn_num_attention_heads = 2;
+    config.hn_surface_maxlen = 7;
+    config.hn_embed_using_source_embeddings = true;
+    config.hn_rescale_embeddings = true;
+    config.hn_predict_bias = false;
+    config.separate_out_embeddings = true;
+    config.original_vocab_size = vocab;
+    config.pad_token_id = decomposer->default_pad_id();
+    config.hn_n_extra_tokens =
+        static_cast<int64_t>(decomposer->original_vocabulary().surface_forms.size()) - vocab + 1;
+    auto hypernet = Hypernet::Create(config, /*seed=*/5);
+    ASSERT_TRUE(hypernet.ok()) << hypernet.status();
+    // The checkpoint carries the original tokenizer (copied from this path).
+    const absl::Status saved =
+        SaveHypernet((*dir_ / "hypernet").string(), *hypernet, kOriginalTokenizer);
+    ASSERT_TRUE(saved.ok()) << saved;
+  }
+  static void TearDownTestSuite() {
+    fs::remove_all(*dir_);
+    delete dir_;
+  }
+
+  std::shared_ptr<const LoadedModel> Load() {
+    HypernetLoaderOptions options;
+    options.device = "cpu";
+    options.compute_dtype = "fp32";
+    auto model = MakeHypernetModelLoader(options)->Load("tiny", 1, dir_->string());
+    EXPECT_TRUE(model.ok()) << model.status();
+    return model.ok() ? *model : nullptr;
+  }
+
+  static RowBatch BatchOf(const PreparedTransfer& prepared, v1::DType dtype) {
+    RowBatch batch;
+    batch.num_rows = prepared.num_rows();
+    batch.surface_maxlen = prepared.surface_maxlen;
+    batch.decomposition = prepared.decomposition;
+    batch.copy_source_id = prepared.copy_source_id;
+    batch.dtype = dtype;
+    batch.matrices = {v1::MATRIX_INPUT_EMBEDDINGS, v1::MATRIX_OUTPUT_EMBEDDINGS};
+    return batch;
+  }
+
+  static at::Tensor FromBytes(const std::string& bytes, int64_t rows) {
+    at::Tensor t = at::empty({rows, kHidden}, at::kFloat);
+    EXPECT_EQ(bytes.size(), static_cast<size_t>(t.numel() * 4));
+    std::memcpy(t.data_ptr(), bytes.data(), bytes.size());
+    return t;
+  }
+
+  static fs::path* dir_;
+};
+fs::path* HypernetModelTest::dir_ = nullptr;
+
+TEST_F(HypernetModelTest, ReportsMetadata) {
+  auto model = Load();
+  ASSERT_NE(model, nullptr);
+  EXPECT_EQ(model->metadata().architecture, "LlamaForCausalLM");
+  EXPECT_EQ(model->metadata().hidden_size, static_cast<uint64_t>(kHidden));
+  EXPECT_FALSE(model->metadata().tied_embeddings);
+  EXPECT_FALSE(model->metadata().predicts_bias);
+  EXPECT_EQ(model->metadata().surface_maxlen, 7u);
+}
+
+TEST_F(HypernetModelTest, PredictionsEqualTheHypernetworkAndSpecialsCopyTheBase) {
+  auto model = Load();
+  ASSERT_NE(model, nullptr);
+  TokenizerInput input;
+  input.format = TokenizerInput::Format::kTokenList;
+  input.token_kind = v1::TOKEN_KIND_TEXT;
+  input.tokens = {" hello", " world", "日本語", " Übersetzung", "x"};
+  input.special_tokens = {"</s>"};
+  auto prepared = model->Prepare(input, PrepareOptions{});
+  ASSERT_TRUE(prepared.ok()) << prepared.status();
+  ASSERT_EQ(prepared->num_rows(), 6u);
+  EXPECT_EQ(prepared->vocabulary[0].token, "\xC4\xA0hello");  // "Ġhello"
+  EXPECT_TRUE(prepared->vocabulary[5].special);
+  EXPECT_TRUE(prepared->vocabulary[5].copied);
+  EXPECT_FALSE(prepared->vocabulary[0].copied);
+
+  auto output = model->Predict(BatchOf(*prepared, v1::DTYPE_FP32));
+  ASSERT_TRUE(output.ok()) << output.status();
+  ASSERT_EQ(output->data.size(), 2u);
+  const int64_t rows = 6;
+  at::Tensor served_in = FromBytes(output->data[0], rows);
+  at::Tensor served_out = FromBytes(output->data[1], rows);
+
+  // The same computation, in process, straight from the checkpoint files.
+  c10::NoGradGuard no_grad;
+  auto hypernet = LoadHypernet((*dir_ / "hypernet").string()).value();
+  TensorMap base = ReadSafetensors((*dir_ / "base/model.safetensors").string()).value();
+  at::Tensor source = at::cat({base["model.embed_tokens.weight"], base["lm_head.weight"]}, 1);
+  at::Tensor ids = at::from_blob(prepared->decomposition.data(), {rows, 7}, at::kInt).to(at::kLong);
+  auto expected = hypernet.Forward(ids, source).value();
+  EXPECT_TRUE(
+      at::allclose(served_in.narrow(0, 0, 5), expected.embeddings_in.narrow(0, 0, 5), 1e-5, 1e-5));
+  EXPECT_TRUE(at::allclose(served_out.narrow(0, 0, 5), expected.embeddings_out.narrow(0, 0, 5),
+                           1e-5, 1e-5));
+  const int64_t eos = prepared->copy_source_id[5];
+  EXPECT_TRUE(at::equal(served_in[5], base["model.embed_tokens.weight"][eos]));
+  EXPECT_TRUE(at::equal(served_out[5], base["lm_head.weight"][eos]));
+}
+
+TEST_F(HypernetModelTest, PredictPolicyPredictsSpecialsToo) {
+  auto model = Load();
+  ASSERT_NE(model, nullptr);
+  TokenizerInput input;
+  input.format = TokenizerInput::Format::kTokenList;
+  input.token_kind = v1::TOKEN_KIND_TEXT;
+  input.special_tokens = {"</s>"};
+  PrepareOptions options;
+  options.special_tokens = v1::SPECIAL_TOKEN_POLICY_PREDICT;
+  auto prepared = model->Prepare(input, options);
+  ASSERT_TRUE(prepared.ok()) << prepared.status();
+  EXPECT_FALSE(prepared->vocabulary[0].copied);
+  EXPECT_EQ(prepared->copy_source_id[0], -1);
+}
+
+TEST_F(HypernetModelTest, WholeTokenizerJsonAndBf16Output) {
+  auto model = Load();
+  ASSERT_NE(model, nullptr);
+  TokenizerInput input;
+  input.format = TokenizerInput::Format::kTokenizerJson;
+  input.bytes = ReadFileToString(kOriginalTokenizer).value();
+  auto prepared = model->Prepare(input, PrepareOptions{});
+  ASSERT_TRUE(prepared.ok()) << prepared.status();
+  EXPECT_GE(prepared->num_rows(), 4096u);
+  auto output = model->Predict(BatchOf(*prepared, v1::DTYPE_BF16));
+  ASSERT_TRUE(output.ok()) << output.status();
+  EXPECT_EQ(output->data[0].size(), prepared->num_rows() * kHidden * 2);
+}
+
+TEST_F(HypernetModelTest, MalformedTokenizerIsInvalidArgumentNamingTheField) {
+  auto model = Load();
+  ASSERT_NE(model, nullptr);
+  TokenizerInput input;
+  input.format = TokenizerInput::Format::kTokenizerJson;
+  input.bytes = "{\"model\": {\"type\": \"BPE\", \"vocab\": [1, 2]}";
+  auto prepared = model->Prepare(input, PrepareOptions{});
+  ASSERT_FALSE(prepared.ok());
+  EXPECT_EQ(prepared.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(prepared.status().message().rfind("tokenizer_json: ", 0), 0u) << prepared.status();
+}
+
+TEST_F(HypernetModelTest, MismatchedBaseFailsToLoad) {
+  const fs::path bad = *dir_ / "bad";
+  fs::create_directories(bad / "base");
+  fs::copy(*dir_ / "hypernet", bad / "hypernet");
+  ASSERT_TRUE(WriteSafetensors((bad / "base/model.safetensors").string(),
+                               {{"model.embed_tokens.weight", at::randn({4096, 8})},
+                                {"lm_head.weight", at::randn({4096, 8})}})
+                  .ok());
+  ASSERT_TRUE(
+      WriteJsonFile((bad / "base/config.json").string(),
+                    {{"architectures", {"LlamaForCausalLM"}}, {"tie_word_embeddings", false}})
+          .ok());
+  auto model = MakeHypernetModelLoader({})->Load("bad", 1, bad.string());
+  ASSERT_FALSE(model.ok());
+  EXPECT_EQ(model.status().code(), absl::StatusCode::kFailedPrecondition) << model.status();
+}
+
+}  // namespace
+}  // namespace zett::server
