@@ -87,8 +87,8 @@ target_include_directories(zett_tp_torch SYSTEM INTERFACE ${_torch_inc})
 if(ZETT_TORCH_DIR)
   # The PyTorch wheel's libtorch_cpu.so exports its own copies of libstdc++ symbols
   # (std::filesystem among them) and of protobuf. Symbols resolve in DT_NEEDED order, so the
-  # real libstdc++ must come first or our std::filesystem calls land in torch's copy and crash.
-  set(_torch_first "-lstdc++")
+  # real libstdc++ (and protobuf) must come first or our calls land in torch's copies and crash.
+  set(_torch_first "-lstdc++" "${ZETT_LIB_protobuf}")
 endif()
 target_link_libraries(zett_tp_torch INTERFACE "-Wl,--no-as-needed" ${_torch_first} ${_torch_paths}
                                               "-Wl,--as-needed")
