@@ -14,11 +14,17 @@ stage() {
   STAGES+=("$(printf '%-28s %5ds' "$name" $((SECONDS - start)))")
 }
 
+# Build caches outside the checkout: a fresh clone on the same machine reuses what an earlier
+# run compiled (keys are independent of the clone's path).
+CACHE_ROOT=${ZETT_CACHE_DIR:-$HOME/.cache/zett}
+export CCACHE_DIR="$CACHE_ROOT/ccache" CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
+export CCACHE_MAXSIZE=5G
+
 bazel_tests() {
   local log=build/bazel_test.log
   mkdir -p build
   set +e
-  bazel test //... 2>&1 | tee "$log"
+  bazel test --disk_cache="$CACHE_ROOT/bazel-disk" //... 2>&1 | tee "$log"
   local rc=${PIPESTATUS[0]}
   set -e
   BAZEL_SUMMARY=$(grep -E '^Executed [0-9]+ out of' "$log" | tail -n 1 || true)
@@ -26,7 +32,8 @@ bazel_tests() {
 }
 
 cmake_build() {
-  cmake -S . -B build/cmake -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  cmake -S . -B build/cmake -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
   cmake --build build/cmake -j"$(nproc)"
 }
 
