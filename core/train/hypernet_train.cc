@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <future>
 #include <iostream>
 #include <optional>
 
@@ -363,20 +364,45 @@ absl::Status Train(const HypernetTrainOptions& o) {
   auto is_save_step = [&](int64_t done) { return done % o.save_every == 0 || done == end; };
   // The producer owns the sampler while it runs; it snapshots the sampler after every step that
   // ends in a save, so the checkpoint holds the state the next step starts from.
+  // Two CPU stages overlap: while step s is tokenized and decomposed, the sampler already draws
+  // step s + 1's tokenizer (sampling is sequential, building is not). A save step's sampler state
+  // is taken right after its own sample, before the next one starts.
+  struct Sampled {
+    std::vector<std::string> texts;
+    absl::StatusOr<SampledTokenizer> tokenizer = absl::UnknownError("not sampled");
+    std::string state;
+    double seconds = 0;
+  };
+  auto sample_step = [&, sampler](int64_t step) {
+    const auto start = Clock::now();
+    Sampled s;
+    s.texts = texts.Sample(o.batch_size, text_bytes, o.language_alpha, o.seed, step);
+    s.tokenizer = sampler->PushAndSample(s.texts);
+    if (is_save_step(step + 1)) s.state = sampler->SerializeState();
+    s.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    return s;
+  };
+  auto pending = std::make_shared<std::future<Sampled>>();
+  auto pending_step = std::make_shared<int64_t>(-1);
   BatchPrefetcher prefetcher(
-      [&, sampler](int64_t step) -> absl::StatusOr<ZettBatch> {
+      [&, sampler, pending, pending_step](int64_t step) -> absl::StatusOr<ZettBatch> {
         ZettBatch batch;
         if (step < o.mimick_steps) {
           batch = builder->BuildMimick(o.mimick_tokens, o.seed, step);
-        } else {
-          const auto start = Clock::now();
-          std::vector<std::string> batch_texts =
-              texts.Sample(o.batch_size, text_bytes, o.language_alpha, o.seed, step);
-          ASSIGN_OR_RETURN(SampledTokenizer sampled, sampler->PushAndSample(batch_texts));
-          ASSIGN_OR_RETURN(batch, builder->Build(batch_texts, sampled));
-          batch.cpu_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+          if (is_save_step(step + 1)) batch.sampler_state = sampler->SerializeState();
+          return batch;
         }
-        if (is_save_step(step + 1)) batch.sampler_state = sampler->SerializeState();
+        Sampled s = *pending_step == step ? pending->get() : sample_step(step);
+        if (step + 1 < end) {
+          *pending = std::async(std::launch::async, sample_step, step + 1);
+          *pending_step = step + 1;
+        }
+        const auto start = Clock::now();
+        ASSIGN_OR_RETURN(SampledTokenizer sampled, std::move(s.tokenizer));
+        ASSIGN_OR_RETURN(batch, builder->Build(s.texts, sampled));
+        batch.sampler_state = std::move(s.state);
+        // CPU work of this batch (its sampling overlapped the previous batch's build).
+        batch.cpu_seconds = s.seconds + std::chrono::duration<double>(Clock::now() - start).count();
         return batch;
       },
       optimizer.step(), end, static_cast<size_t>(std::max<int64_t>(1, o.prefetch)));
