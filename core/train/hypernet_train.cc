@@ -73,11 +73,11 @@ json OptionsToJson(const HypernetTrainOptions& o) {
 }
 
 absl::StatusOr<std::unique_ptr<tokenizer::Tokenizer>> LoadOriginalTokenizer(
-    const std::string& base_dir, std::string* tokenizer_json) {
+    const std::string& base_dir, std::string* tokenizer_json_path) {
   const std::string json_path = base_dir + "/tokenizer.json";
   if (fs::exists(json_path)) {
-    ASSIGN_OR_RETURN(*tokenizer_json, ReadFileToString(json_path));
-    return tokenizer::LoadTokenizerBytes(*tokenizer_json);
+    *tokenizer_json_path = json_path;  // copied into every checkpoint
+    return tokenizer::LoadTokenizerFile(json_path);
   }
   ASSIGN_OR_RETURN(std::string model, ReadFileToString(base_dir + "/tokenizer.model"));
   return tokenizer::LoadSentencePieceModel(model);
@@ -203,9 +203,9 @@ absl::Status WritePlot(const std::string& dir, const json& history) {
 // Model files first, trainer_state.json last: a run killed mid-save resumes from the previous
 // complete state.
 absl::Status Save(const HypernetTrainOptions& o, const Hypernet& hypernet, const AdamW& optimizer,
-                  const std::string& tokenizer_json, const std::string& sampler_state,
+                  const std::string& tokenizer_json_path, const std::string& sampler_state,
                   const json& history, double elapsed, int64_t tokens_seen) {
-  RETURN_IF_ERROR(SaveHypernet(o.output_dir, hypernet, tokenizer_json));
+  RETURN_IF_ERROR(SaveHypernet(o.output_dir, hypernet, tokenizer_json_path));
   RETURN_IF_ERROR(WriteSafetensors(o.output_dir + "/optimizer.safetensors", optimizer.State()));
   RETURN_IF_ERROR(WriteStringToFile(o.output_dir + "/sampler_state.txt", sampler_state));
   RETURN_IF_ERROR(WritePlot(o.output_dir, history));
@@ -249,8 +249,8 @@ absl::Status Train(const HypernetTrainOptions& o) {
   const int64_t d = backbone.decoder->config().hidden_size;
 
   // Original tokenizer and batch building.
-  std::string tokenizer_json;
-  ASSIGN_OR_RETURN(auto original, LoadOriginalTokenizer(o.base_dir, &tokenizer_json));
+  std::string tokenizer_json_path;
+  ASSIGN_OR_RETURN(auto original, LoadOriginalTokenizer(o.base_dir, &tokenizer_json_path));
   const auto& cfg = backbone.decoder->config();
   const auto bos_id = static_cast<int32_t>(cfg.bos_token_id.value_or(1));
   const auto eos_id = static_cast<int32_t>(cfg.eos_token_id.value_or(2));
@@ -480,8 +480,8 @@ absl::Status Train(const HypernetTrainOptions& o) {
       history["valid"].push_back(result);
     }
     if (is_save_step(done)) {
-      RETURN_IF_ERROR(Save(o, hypernet, optimizer, tokenizer_json, batch.sampler_state, history,
-                           elapsed(), tokens_seen));
+      RETURN_IF_ERROR(Save(o, hypernet, optimizer, tokenizer_json_path, batch.sampler_state,
+                           history, elapsed(), tokens_seen));
       std::cout << "saved " << o.output_dir << " at step " << done << std::endl;
     }
   }
