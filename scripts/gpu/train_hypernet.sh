@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Trains the bundled hypernetwork for models/base-lm on a GPU host, then checks the trained
+# checkpoint in the real server there.
+#   usage: scripts/gpu/train_hypernet.sh OUT_DIR [STEPS] [TIME_LIMIT_S]
+# Needs .debs/sysroot.tar.xz and data/bundle.tar.xz (see docs/gpu.md, docs/data.md).
+# Writes OUT_DIR/hypernet.tar (bf16 checkpoint + trainer_state + loss curve) and logs.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+out=${1:?usage: train_hypernet.sh OUT_DIR [STEPS] [TIME_LIMIT_S]}
+steps=${2:-3000}
+limit=${3:-360}
+sysroot=/tmp/zett-sysroot
+mkdir -p "$sysroot" data && tar -C "$sysroot" -xJf .debs/sysroot.tar.xz
+[ -d data/corpus/train ] || tar -C data -xJf data/bundle.tar.xz
+torch_dir=$(python3 -c 'import torch, os; print(os.path.dirname(torch.__file__))')
+export LD_LIBRARY_PATH="$sysroot/usr/lib/x86_64-linux-gnu:$torch_dir/lib" PATH="/usr/local/cuda/bin:$sysroot/usr/bin:$PATH"
+cmake -S . -B build/gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DZETT_WITH_CUDA=ON \
+  -DZETT_SYSROOT="$sysroot" -DZETT_TORCH_DIR="$torch_dir" > /dev/null
+cmake --build build/gpu -j"$(nproc)" --target zett-train 2>&1 | grep -E "error|FAILED"
+
+run=/tmp/zett-hypernet
+start=$SECONDS
+timeout "$limit" build/gpu/core/train/zett-train train --base=models/base-lm \
+  --train_files='data/corpus/train/*.txt' --valid_files='data/corpus/valid/*.txt' \
+  --output_dir="$run" --steps="$steps" --batch_size=32 --seq_len=256 --lr=1e-3 \
+  --warmup_steps=300 --log_every=100 --eval_every=500 --save_every=250 --prefetch=4 \
+  > "$out/train.log" 2>&1
+echo "train rc=$? wall=$((SECONDS - start))s"
+grep -E "^step|^valid" "$out/train.log" | tail -12
+
+# bf16 weights for the repository (the loader accepts any float dtype).
+python3 - "$run" <<'PY'
+import sys, torch
+from safetensors.torch import load_file, save_file
+path = sys.argv[1] + "/model.safetensors"
+tensors = {k: (v.to(torch.bfloat16) if v.is_floating_point() else v) for k, v in load_file(path).items()}
+save_file(tensors, path, metadata={"format": "pt"})
+print("bf16 parameters:", sum(v.numel() for v in tensors.values()))
+PY
+tar -C "$run" -cf "$out/hypernet.tar" config.json model.safetensors tokenizer.json \
+  trainer_state.json loss_curve.png
+
+# The trained checkpoint in the real server, on the GPU.
+cmake --build build/gpu -j"$(nproc)" --target zett-server zett-manifest zett hypernet_model_test \
+  2>&1 | grep -E "error|FAILED"
+build/gpu/tests/server/hypernet_model_test 2>&1 | tail -3
+repo=/tmp/zett-repo/default/1
+mkdir -p "$repo" && cp -r models/base-lm "$repo/base" && mkdir -p "$repo/hypernet" &&
+  tar -C "$repo/hypernet" -xf "$out/hypernet.tar" && build/gpu/server/zett-manifest "$repo"
+build/gpu/server/zett-server --model-repository /tmp/zett-repo --listen 127.0.0.1:50151 \
+  > "$out/server.log" 2>&1 &
+server=$!
+for _ in $(seq 1 60); do build/gpu/client/zett health --server 127.0.0.1:50151 > /dev/null 2>&1 && break; sleep 0.5; done
+for target in data/tokenizers/*/tokenizer.json; do
+  [ -f "$target" ] || continue
+  s=$(date +%s%N)
+  build/gpu/client/zett transfer --server 127.0.0.1:50151 --model default --tokenizer "$target" \
+    --out "/tmp/transfer-$(basename "$(dirname "$target")")" > /dev/null 2>&1
+  echo "transfer $(basename "$(dirname "$target")") rc=$? $(( ($(date +%s%N) - s) / 1000000 )) ms"
+done
+kill "$server"
+tail -5 "$out/server.log"
