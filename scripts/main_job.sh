@@ -26,7 +26,7 @@ cp -r models/base-lm "$work/repository/default/1/base"
 cp -r models/hypernet "$work/repository/default/1/hypernet"
 "$bin/server/zett-manifest" "$work/repository/default/1"
 
-port=${ZETT_PORT:-50151}
+port=${ZETT_PORT:-28151}  # below the ephemeral range
 addr="127.0.0.1:$port"
 echo "=== start zett-server on $addr"
 "$bin/server/zett-server" --model-repository "$work/repository" --listen "$addr" \

@@ -73,8 +73,24 @@ pass() {
   echo "ok: $*"
 }
 
+# A free port below Linux's ephemeral range (32768+): a port the kernel hands out for bind(0)
+# can be taken by any outgoing connection before the server binds it.
 free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+  python3 -c '
+import random, socket
+for _ in range(500):
+    port = random.randint(20000, 32000)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(port)
+    break
+else:
+    raise SystemExit("no free port in 20000-32000")'
 }
 # http_get URL → body on stdout; non-zero when the request fails (2 s timeout).
 http_get() {
