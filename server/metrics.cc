@@ -114,8 +114,19 @@ std::string ServerMetrics::TextFormat() const {
   return out.str();
 }
 
+// The built-in plain-socket endpoint serves first: prometheus-cpp's civetweb Exposer was seen to
+// fail after binding ("null context when constructing CivetServer") once LibTorch shares the
+// process, on the GPU host and on Debian, keeping the port so that nothing else could bind it.
+// prometheus-cpp still owns the registry and the text format; its Exposer is the fallback.
 absl::Status ServerMetrics::Listen(const std::string& address) {
-  std::string exposer_error;
+  auto built_in = std::make_unique<MetricsHttpServer>([this] { return TextFormat(); });
+  const absl::Status status = built_in->Listen(address);
+  if (status.ok()) {
+    fallback_ = std::move(built_in);
+    LogInfo("metrics_listening", {{"address", address}, {"via", "built-in"}});
+    return absl::OkStatus();
+  }
+  LogWarning("metrics_built_in_failed", {{"address", address}, {"error", status.ToString()}});
   try {
     auto exposer = std::make_unique<prometheus::Exposer>(address, 1);
     exposer->RegisterCollectable(registry_);
@@ -123,19 +134,9 @@ absl::Status ServerMetrics::Listen(const std::string& address) {
     LogInfo("metrics_listening", {{"address", address}, {"via", "prometheus-cpp"}});
     return absl::OkStatus();
   } catch (const std::exception& e) {
-    exposer_error = e.what();
+    return absl::UnavailableError(absl::StrCat("metrics cannot listen on ", address, ": built-in: ",
+                                               status.message(), "; prometheus-cpp: ", e.what()));
   }
-  LogWarning("metrics_exposer_failed", {{"address", address}, {"error", exposer_error}});
-  auto fallback = std::make_unique<MetricsHttpServer>([this] { return TextFormat(); });
-  const absl::Status status = fallback->Listen(address);
-  if (!status.ok()) {
-    return absl::UnavailableError(absl::StrCat("metrics cannot listen on ", address,
-                                               ": prometheus-cpp: ", exposer_error,
-                                               "; built-in: ", status.message()));
-  }
-  fallback_ = std::move(fallback);
-  LogInfo("metrics_listening", {{"address", address}, {"via", "built-in"}});
-  return absl::OkStatus();
 }
 
 int ServerMetrics::listening_port() const {
