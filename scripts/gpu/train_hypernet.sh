@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Trains the bundled hypernetwork for models/base-lm on a GPU host, then checks the trained
 # checkpoint in the real server there.
-#   usage: scripts/gpu/train_hypernet.sh OUT_DIR [STEPS] [TIME_LIMIT_S]
+#   usage: scripts/gpu/train_hypernet.sh OUT_DIR [STEPS] [TIME_LIMIT_S] [RESUME_DIR]
 # Needs .debs/sysroot.tar.xz and data/bundle.tar.xz (see docs/gpu.md, docs/data.md).
-# Writes OUT_DIR/hypernet.tar (bf16 checkpoint + trainer_state + loss curve) and logs.
+# Writes OUT_DIR/hypernet.tar (bf16 checkpoint + trainer_state + loss curve), logs, and the whole
+# resumable run (fp32 weights, optimizer, sampler) as OUT_DIR/state.tar.part-* (15 MB pieces:
+# the device tool returns files up to 16 MiB). RESUME_DIR holds such pieces from an earlier call;
+# the run continues from them (same --steps, so the schedule is the uninterrupted one's).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:?usage: train_hypernet.sh OUT_DIR [STEPS] [TIME_LIMIT_S]}
 steps=${2:-3000}
 limit=${3:-360}
+resume=${4:-}
 sysroot=/tmp/zett-sysroot
 mkdir -p "$sysroot" data && tar -C "$sysroot" -xJf .debs/sysroot.tar.xz
 [ -d data/corpus/train ] || tar -C data -xJf data/bundle.tar.xz
@@ -19,6 +23,10 @@ cmake -S . -B build/gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DZETT_WITH_CUDA=ON 
 cmake --build build/gpu -j"$(nproc)" --target zett-train 2>&1 | grep -E "error|FAILED"
 
 run=/tmp/zett-hypernet
+mkdir -p "$run"
+if [ -n "$resume" ]; then
+  cat "$resume"/state.tar.part-* | tar -C "$run" -xf - && echo "resumed from $resume: $(grep -o '"step": *[0-9]*' "$run/trainer_state.json" | head -1)"
+fi
 start=$SECONDS
 timeout "$limit" build/gpu/core/train/zett-train train --base=models/base-lm \
   --train_files='data/corpus/train/*.txt' --valid_files='data/corpus/valid/*.txt' \
@@ -27,6 +35,8 @@ timeout "$limit" build/gpu/core/train/zett-train train --base=models/base-lm \
   > "$out/train.log" 2>&1
 echo "train rc=$? wall=$((SECONDS - start))s"
 grep -E "^step|^valid" "$out/train.log" | tail -12
+
+tar -C "$run" -cf - . | split -b 15M - "$out/state.tar.part-"
 
 # bf16 weights for the repository (the loader accepts any float dtype).
 python3 - "$run" <<'PY'
