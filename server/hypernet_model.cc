@@ -27,6 +27,11 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+// A cancelled or expired request, not a bad tokenizer: passed on as it is.
+bool IsInterruption(const absl::Status& status) {
+  return absl::IsCancelled(status) || absl::IsDeadlineExceeded(status);
+}
+
 absl::StatusOr<tk::TokenKind> ToTokenKind(v1::TokenKind kind) {
   switch (kind) {
     case v1::TOKEN_KIND_BYTE_LEVEL:
@@ -94,9 +99,11 @@ class HypernetModel final : public LoadedModel {
         flags.push_back(tk::kSpecial);
       }
       prepared.parse_seconds = SecondsSince(start);
-      decomposition = decomposer_->DecomposeSurfaceForms(std::move(surface_forms), std::move(flags),
-                                                         static_cast<int>(config.hn_surface_maxlen),
-                                                         static_cast<int32_t>(config.pad_token_id));
+      ASSIGN_OR_RETURN(decomposition,
+                       decomposer_->DecomposeSurfaceForms(
+                           std::move(surface_forms), std::move(flags),
+                           static_cast<int>(config.hn_surface_maxlen),
+                           static_cast<int32_t>(config.pad_token_id), options.interrupt));
     } else {
       const char* field = input.format == TokenizerInput::Format::kTokenizerJson
                               ? "tokenizer_json"
@@ -109,7 +116,9 @@ class HypernetModel final : public LoadedModel {
       tk::DecomposeOptions decompose_options;
       decompose_options.max_len = static_cast<int>(config.hn_surface_maxlen);
       decompose_options.pad_id = static_cast<int32_t>(config.pad_token_id);
+      decompose_options.interrupt = options.interrupt;
       auto decomposed = decomposer_->Decompose(**target, decompose_options);
+      if (IsInterruption(decomposed.status())) return decomposed.status();
       if (!decomposed.ok()) {
         return absl::InvalidArgumentError(absl::StrCat(field, ": ", decomposed.status().message()));
       }

@@ -8,6 +8,7 @@
 #define ZETT_SERVER_TRANSFER_ENGINE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,6 +42,10 @@ struct TokenizerInput {
 struct PrepareOptions {
   v1::SpecialTokenPolicy special_tokens = v1::SPECIAL_TOKEN_POLICY_COPY_ORIGINAL;
   int32_t language_id = -1;  // index into ModelMetadata::languages; -1: none
+  // The request's cancellation and deadline: Prepare polls it between its phases and every
+  // ~1k tokens of a decomposition, and returns its first non-OK status (CANCELLED,
+  // DEADLINE_EXCEEDED) unchanged, with no result. Empty: never interrupted.
+  std::function<absl::Status()> interrupt;
 };
 
 // One entry of the final id→token table (ids are positions).
@@ -89,7 +94,8 @@ class LoadedModel {
   virtual const ModelMetadata& metadata() const = 0;
 
   // CPU work for one request. INVALID_ARGUMENT says what is wrong and where (e.g. "tokenizer_json:
-  // model.vocab: expected an object at byte 1234"). Must be thread-safe.
+  // model.vocab: expected an object at byte 1234"); options.interrupt's status when it stops the
+  // work. Must be thread-safe.
   virtual absl::StatusOr<PreparedTransfer> Prepare(const TokenizerInput& input,
                                                    const PrepareOptions& options) const = 0;
 

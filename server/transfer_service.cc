@@ -23,6 +23,25 @@ constexpr absl::Duration kPollInterval = absl::Milliseconds(10);
 
 double SecondsSince(absl::Time start) { return absl::ToDoubleSeconds(absl::Now() - start); }
 
+// Prepare's options with the call's cancellation and deadline wired in (polled on this handler
+// thread while the tokenizer is parsed and decomposed).
+PrepareOptions InterruptiblePrepare(const PrepareOptions& options,
+                                    const grpc::ServerContext* context) {
+  PrepareOptions out = options;
+  out.interrupt = [context]() -> absl::Status {
+    // The deadline first: gRPC also marks an expired call cancelled.
+    if (std::chrono::system_clock::now() > context->deadline()) {
+      return absl::DeadlineExceededError(
+          "the deadline passed while the tokenizer was being prepared");
+    }
+    if (context->IsCancelled()) {
+      return absl::CancelledError("the client cancelled the call while the tokenizer was prepared");
+    }
+    return absl::OkStatus();
+  };
+  return out;
+}
+
 // Admission control over Transfer + PredictTokens: RESOURCE_EXHAUSTED beyond the limit.
 class Admission {
  public:
@@ -204,7 +223,8 @@ absl::Status TransferService::DoTransfer(grpc::ServerContext* context,
   if (use_cache) metrics_->CountCache(false);
 
   const absl::Time prepare_start = absl::Now();
-  absl::StatusOr<PreparedTransfer> prepared_or = resolved.model->Prepare(input, options.prepare);
+  absl::StatusOr<PreparedTransfer> prepared_or =
+      resolved.model->Prepare(input, InterruptiblePrepare(options.prepare, context));
   metrics_->ObservePhase("Transfer", "prepare", SecondsSince(prepare_start));
   if (!prepared_or.ok()) return prepared_or.status();
   RETURN_IF_ERROR(CheckPrepared(*prepared_or, options_.limits));
@@ -388,7 +408,8 @@ absl::Status TransferService::DoPredictTokens(grpc::ServerContext* context,
   }
 
   const absl::Time prepare_start = absl::Now();
-  absl::StatusOr<PreparedTransfer> prepared_or = resolved.model->Prepare(input, options.prepare);
+  absl::StatusOr<PreparedTransfer> prepared_or =
+      resolved.model->Prepare(input, InterruptiblePrepare(options.prepare, context));
   metrics_->ObservePhase("PredictTokens", "prepare", SecondsSince(prepare_start));
   if (!prepared_or.ok()) return prepared_or.status();
   RETURN_IF_ERROR(CheckPrepared(*prepared_or, options_.limits));

@@ -32,6 +32,14 @@ absl::StatusOr<std::unique_ptr<Decomposer>> Decomposer::Create(const Tokenizer& 
 Decomposition Decomposer::DecomposeSurfaceForms(std::vector<std::string> surface_forms,
                                                 std::vector<uint8_t> flags, int max_len,
                                                 int32_t pad_id) const {
+  // Without a check nothing can interrupt, so the result is always there.
+  return *DecomposeSurfaceForms(std::move(surface_forms), std::move(flags), max_len, pad_id,
+                                InterruptCheck());
+}
+
+absl::StatusOr<Decomposition> Decomposer::DecomposeSurfaceForms(
+    std::vector<std::string> surface_forms, std::vector<uint8_t> flags, int max_len, int32_t pad_id,
+    const InterruptCheck& interrupt) const {
   Decomposition out;
   out.max_len = max_len;
   out.pad_id = pad_id;
@@ -40,6 +48,7 @@ Decomposition Decomposer::DecomposeSurfaceForms(std::vector<std::string> surface
   out.ids.assign(surface_forms.size() * static_cast<size_t>(max_len), pad_id);
   std::vector<int32_t> ids;
   for (size_t i = 0; i < surface_forms.size(); ++i) {
+    if (interrupt && i % kInterruptCheckEvery == 0) RETURN_IF_ERROR(interrupt());
     int32_t* row = out.ids.data() + i * max_len;
     if (auto it = special_ids_.find(AsAbsl(surface_forms[i])); it != special_ids_.end()) {
       row[0] = it->second;
@@ -71,9 +80,11 @@ absl::StatusOr<Decomposition> Decomposer::Decompose(const Tokenizer& target,
   ConversionOptions conversion;
   conversion.make_whitespace_consistent = options.make_whitespace_consistent;
   if (options.match_special_tokens) conversion.match_special_tokens_to = &converted_;
+  if (options.interrupt) RETURN_IF_ERROR(options.interrupt());
   ASSIGN_OR_RETURN(ByteLevelVocabulary vocabulary, ConvertToByteLevel(target, conversion));
   return DecomposeSurfaceForms(std::move(vocabulary.surface_forms), std::move(vocabulary.flags),
-                               options.max_len, options.pad_id.value_or(default_pad_id_));
+                               options.max_len, options.pad_id.value_or(default_pad_id_),
+                               options.interrupt);
 }
 
 absl::StatusOr<Decomposition> Decompose(const Tokenizer& original, const Tokenizer& target,

@@ -10,6 +10,7 @@
 #define ZETT_CORE_TOKENIZER_DECOMPOSITION_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,11 +24,19 @@
 
 namespace zett::tokenizer {
 
+// Polled during long decompositions (a server request's cancellation and deadline): a non-OK
+// status stops the work and is returned as it is (CANCELLED, DEADLINE_EXCEEDED).
+using InterruptCheck = std::function<absl::Status()>;
+
+// Surface forms decomposed between two polls of an InterruptCheck (~1 ms of work).
+inline constexpr size_t kInterruptCheckEvery = 1024;
+
 struct DecomposeOptions {
   int max_len = 7;                // hn_surface_maxlen of all published hypernetworks
   std::optional<int32_t> pad_id;  // default: DefaultPadId(original)
   bool make_whitespace_consistent = true;
   bool match_special_tokens = true;  // target specials replaced by the original's, at its ids
+  InterruptCheck interrupt;          // empty: never interrupted
 };
 
 struct Decomposition {
@@ -53,6 +62,12 @@ class Decomposer {
   Decomposition DecomposeSurfaceForms(std::vector<std::string> surface_forms,
                                       std::vector<uint8_t> flags, int max_len,
                                       int32_t pad_id) const;
+  // The same, polling `interrupt` every kInterruptCheckEvery surface forms; its first non-OK
+  // status is returned and nothing else.
+  absl::StatusOr<Decomposition> DecomposeSurfaceForms(std::vector<std::string> surface_forms,
+                                                      std::vector<uint8_t> flags, int max_len,
+                                                      int32_t pad_id,
+                                                      const InterruptCheck& interrupt) const;
 
   const ByteLevelVocabulary& original_vocabulary() const { return converted_; }
   int32_t default_pad_id() const { return default_pad_id_; }

@@ -48,8 +48,11 @@ absl::StatusOr<std::vector<std::string>> VocabFromTokenizerJson(const std::strin
 }  // namespace
 
 DeterministicTestModel::DeterministicTestModel(server::ModelMetadata metadata,
-                                               int predict_delay_us_per_row)
-    : metadata_(std::move(metadata)), predict_delay_us_per_row_(predict_delay_us_per_row) {}
+                                               int predict_delay_us_per_row,
+                                               int prepare_delay_us_per_token)
+    : metadata_(std::move(metadata)),
+      predict_delay_us_per_row_(predict_delay_us_per_row),
+      prepare_delay_us_per_token_(prepare_delay_us_per_token) {}
 
 float DeterministicTestModel::HashValue(const std::vector<int32_t>& ids, v1::Matrix matrix,
                                         uint64_t col) {
@@ -87,7 +90,15 @@ absl::StatusOr<server::PreparedTransfer> DeterministicTestModel::Prepare(
   server::PreparedTransfer prepared;
   const uint32_t length = metadata_.surface_maxlen;
   prepared.surface_maxlen = length;
-  for (const std::string& token : tokens) {
+  for (size_t t = 0; t < tokens.size(); ++t) {
+    const std::string& token = tokens[t];
+    if (prepare_delay_us_per_token_ > 0) {
+      if (options.interrupt && t % 64 == 0) {
+        if (absl::Status status = options.interrupt(); !status.ok()) return status;
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(prepare_delay_us_per_token_));
+    }
+    ++tokens_prepared_;
     server::TokenInfo info;
     info.token = token;
     for (const std::string& special : input.special_tokens) info.special |= special == token;
@@ -141,7 +152,7 @@ absl::StatusOr<std::shared_ptr<const server::LoadedModel>> DeterministicTestLoad
   std::ifstream in(version_dir + "/test_model.json");
   if (!in) return absl::NotFoundError(absl::StrCat(version_dir, "/test_model.json: missing"));
   server::ModelMetadata metadata;
-  int delay = 0;
+  int delay = 0, prepare_delay = 0;
   try {
     nlohmann::json json;
     in >> json;
@@ -153,10 +164,11 @@ absl::StatusOr<std::shared_ptr<const server::LoadedModel>> DeterministicTestLoad
     metadata.surface_maxlen = json.value("surface_maxlen", 4);
     metadata.languages = json.value("languages", std::vector<std::string>{});
     delay = json.value("predict_delay_us_per_row", 0);
+    prepare_delay = json.value("prepare_delay_us_per_token", 0);
   } catch (const nlohmann::json::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat(version_dir, "/test_model.json: ", e.what()));
   }
-  auto model = std::make_shared<const DeterministicTestModel>(metadata, delay);
+  auto model = std::make_shared<const DeterministicTestModel>(metadata, delay, prepare_delay);
   std::lock_guard<std::mutex> lock(mutex_);
   loaded_.emplace_back(model_name, version, model);
   return model;

@@ -3,12 +3,14 @@
 //
 // Version directory layout it loads: test_model.json
 //   {"hidden_size": 8, "tied": false, "predicts_bias": true, "surface_maxlen": 4,
-//    "languages": [], "predict_delay_us_per_row": 0}
+//    "languages": [], "predict_delay_us_per_row": 0, "prepare_delay_us_per_token": 0}
 // plus any other files (they only matter to the manifest).
 //
 // Prepare: token lists as given (special_tokens marked special, and copied under COPY_ORIGINAL);
 // tokenizer.json: the "model"."vocab" object {token: id}, ids 0..V-1 (errors name the field);
-// SentencePiece: refused. Decomposition: the token's first L bytes, -1 padded.
+// SentencePiece: refused. Decomposition: the token's first L bytes, -1 padded. With a prepare
+// delay, Prepare sleeps per token and polls options.interrupt every 64 tokens, as the real
+// engine's decomposition does.
 // Predict: row value j of matrix m = HashValue(decomposition row, m, j); copied rows use the
 // "original" row HashValue({copy id}, m, j).
 #ifndef ZETT_TESTS_SERVER_DETERMINISTIC_TEST_MODEL_H_
@@ -26,7 +28,8 @@ namespace zett::testing {
 
 class DeterministicTestModel final : public server::LoadedModel {
  public:
-  DeterministicTestModel(server::ModelMetadata metadata, int predict_delay_us_per_row);
+  DeterministicTestModel(server::ModelMetadata metadata, int predict_delay_us_per_row,
+                         int prepare_delay_us_per_token = 0);
 
   const server::ModelMetadata& metadata() const override { return metadata_; }
   absl::StatusOr<server::PreparedTransfer> Prepare(
@@ -38,10 +41,14 @@ class DeterministicTestModel final : public server::LoadedModel {
 
   uint64_t rows_predicted() const { return rows_predicted_; }
   uint64_t predict_calls() const { return predict_calls_; }
+  // Tokens Prepare went through, over all calls (finished or interrupted).
+  uint64_t tokens_prepared() const { return tokens_prepared_; }
 
  private:
   server::ModelMetadata metadata_;
   int predict_delay_us_per_row_;
+  int prepare_delay_us_per_token_;
+  mutable std::atomic<uint64_t> tokens_prepared_{0};
   mutable std::atomic<uint64_t> rows_predicted_{0};
   mutable std::atomic<uint64_t> predict_calls_{0};
 };

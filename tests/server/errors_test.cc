@@ -1,6 +1,6 @@
 // The error matrix of zett.v1 over loopback: each bad request gets its own gRPC code and a
 // message that names what and where, a corrupt version FAILS while the others serve, limits
-// answer RESOURCE_EXHAUSTED, and deadlines and cancellation stop the queued work.
+// answer RESOURCE_EXHAUSTED, and deadlines and cancellation stop the queued work and Prepare.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -253,6 +253,85 @@ TEST_F(ErrorsTest, TooManyConcurrentRequestsIsResourceExhausted) {
   EXPECT_THAT(refused.status.error_message(), HasSubstr("max_concurrent_requests"));
   first.TryCancel();
   reader->Finish();
+}
+
+// 1 ms per token in Prepare: a 1500-token transfer spends about 1.5 s there.
+constexpr char kSlowPrepare[] = R"({"hidden_size": 8, "tied": true, "surface_maxlen": 4,
+                                    "prepare_delay_us_per_token": 1000})";
+constexpr uint64_t kSlowPrepareTokens = 1500;
+
+// Blocks until the model's Prepare has gone through `tokens` tokens (bounded: fails the test
+// instead of hanging when Prepare never starts).
+void AwaitTokensPrepared(const DeterministicTestModel& model, uint64_t tokens) {
+  for (int i = 0; i < 10000 && model.tokens_prepared() < tokens; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_GE(model.tokens_prepared(), tokens) << "Prepare did not start";
+}
+
+// Tokens prepared once the work settled: the count must stop growing.
+uint64_t SettledTokensPrepared(const DeterministicTestModel& model) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const uint64_t settled = model.tokens_prepared();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(model.tokens_prepared(), settled) << "Prepare went on after the call ended";
+  return settled;
+}
+
+TEST(PrepareInterruptTest, CancelDuringPrepareStopsItCachesNothingAndTheServerGoesOn) {
+  const std::string root = MakeTempDir("errors_prepare_cancel");
+  WriteTestModelVersion(root, "prep", 1, kSlowPrepare);
+  LoopbackServer server(root);  // result cache on (default size)
+  const auto& model = *server.loader().Loaded("prep", 1);
+  const v1::TransferRequest request =
+      TokenListRequest("prep", static_cast<int>(kSlowPrepareTokens));
+
+  grpc::ClientContext context;
+  std::thread canceller([&] {
+    AwaitTokensPrepared(model, 100);
+    context.TryCancel();
+  });
+  const StreamedTransfer cancelled = RunTransfer(server.stub(), request, &context);
+  canceller.join();
+  EXPECT_EQ(cancelled.status.error_code(), grpc::StatusCode::CANCELLED);
+  EXPECT_FALSE(cancelled.has_header);
+  const uint64_t settled = SettledTokensPrepared(model);
+  EXPECT_LT(settled, kSlowPrepareTokens / 2) << "the cancel did not stop Prepare";
+  EXPECT_EQ(model.predict_calls(), 0u) << "a cancelled Prepare reached the device queue";
+  EXPECT_EQ(HealthCheck(server.channel(), ""), 1);
+
+  // The same request again: nothing was cached by the cancelled call, so it is computed in
+  // full; a third call is then served from the cache.
+  for (bool expect_hit : {false, true}) {
+    grpc::ClientContext again;
+    const StreamedTransfer full = RunTransfer(server.stub(), request, &again);
+    ASSERT_TRUE(full.status.ok()) << full.status.error_message();
+    EXPECT_EQ(full.header.cache_hit(), expect_hit);
+    EXPECT_EQ(full.vocabulary.size(), kSlowPrepareTokens);
+    EXPECT_TRUE(full.has_trailer);
+  }
+  EXPECT_EQ(model.tokens_prepared(), settled + kSlowPrepareTokens);
+}
+
+TEST(PrepareInterruptTest, DeadlineDuringPrepareStopsIt) {
+  const std::string root = MakeTempDir("errors_prepare_deadline");
+  WriteTestModelVersion(root, "prep", 1, kSlowPrepare);
+  LoopbackServer server(root);
+  const auto& model = *server.loader().Loaded("prep", 1);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
+  const StreamedTransfer expired = RunTransfer(
+      server.stub(), TokenListRequest("prep", static_cast<int>(kSlowPrepareTokens)), &context);
+  EXPECT_EQ(expired.status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_LT(SettledTokensPrepared(model), kSlowPrepareTokens / 2)
+      << "the deadline did not stop Prepare";
+  EXPECT_EQ(model.predict_calls(), 0u);
+
+  // A small request right after is served.
+  grpc::ClientContext next;
+  const StreamedTransfer served = RunTransfer(server.stub(), TokenListRequest("prep", 20), &next);
+  ASSERT_TRUE(served.status.ok()) << served.status.error_message();
+  EXPECT_EQ(served.vocabulary.size(), 20u);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <string>
 
 #include "core/hypernet/checkpoint.h"
 #include "core/hypernet/hypernet.h"
@@ -187,6 +188,55 @@ TEST_F(HypernetModelTest, MalformedTokenizerIsInvalidArgumentNamingTheField) {
   ASSERT_FALSE(prepared.ok());
   EXPECT_EQ(prepared.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(prepared.status().message().rfind("tokenizer_json: ", 0), 0u) << prepared.status();
+}
+
+TEST_F(HypernetModelTest, InterruptStopsPrepareWithItsStatus) {
+  auto model = Load();
+  ASSERT_NE(model, nullptr);
+  TokenizerInput json_input;
+  json_input.format = TokenizerInput::Format::kTokenizerJson;
+  json_input.bytes = ReadFileToString(kOriginalTokenizer).value();
+  TokenizerInput list;
+  list.format = TokenizerInput::Format::kTokenList;
+  list.token_kind = v1::TOKEN_KIND_TEXT;
+  for (int i = 0; i < 3000; ++i) list.tokens.push_back(" w" + std::to_string(i));
+
+  // Cancelled before Prepare starts: CANCELLED, passed on as it is (not INVALID_ARGUMENT).
+  PrepareOptions cancelled;
+  cancelled.interrupt = []() { return absl::CancelledError("the client cancelled"); };
+  for (const TokenizerInput* input : {&json_input, &list}) {
+    auto prepared = model->Prepare(*input, cancelled);
+    EXPECT_EQ(prepared.status().code(), absl::StatusCode::kCancelled) << prepared.status();
+    EXPECT_EQ(prepared.status().message(), "the client cancelled");
+  }
+
+  // A deadline that passes part-way through the decomposition: Prepare stops at that poll.
+  int polls = 0;
+  PrepareOptions expiring;
+  expiring.interrupt = [&polls]() {
+    return ++polls >= 3 ? absl::DeadlineExceededError("deadline") : absl::OkStatus();
+  };
+  for (const TokenizerInput* input : {&json_input, &list}) {
+    polls = 0;
+    auto prepared = model->Prepare(*input, expiring);
+    EXPECT_EQ(prepared.status().code(), absl::StatusCode::kDeadlineExceeded) << prepared.status();
+    EXPECT_EQ(polls, 3);
+  }
+
+  // A check that never fires changes nothing; the model still prepares after interruptions.
+  PrepareOptions open;
+  open.interrupt = [&polls]() {
+    ++polls;
+    return absl::OkStatus();
+  };
+  polls = 0;
+  auto checked = model->Prepare(list, open);
+  auto plain = model->Prepare(list, PrepareOptions{});
+  ASSERT_TRUE(checked.ok()) << checked.status();
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_GE(polls, 3);
+  EXPECT_EQ(checked->decomposition, plain->decomposition);
+  EXPECT_EQ(checked->num_rows(), 3000u);
 }
 
 TEST_F(HypernetModelTest, MismatchedBaseFailsToLoad) {

@@ -3,6 +3,8 @@
 #include "core/tokenizer/decomposition.h"
 
 #include <algorithm>
+#include <string>
+#include <vector>
 
 #include "core/tokenizer/byte_level.h"
 #include "core/tokenizer/surface_form.h"
@@ -153,6 +155,44 @@ TEST(DecompositionTest, DeterministicAcrossRuns) {
   EXPECT_EQ(a.ids, b.ids);
   EXPECT_EQ(a.surface_forms, b.surface_forms);
   EXPECT_EQ(a.flags, b.flags);
+}
+
+TEST(DecompositionTest, InterruptCheckStopsTheWorkWithItsStatus) {
+  auto original = ByteLevelOriginal();
+  auto decomposer = Decomposer::Create(*original).value();
+  const size_t n = 3 * kInterruptCheckEvery + 10;
+  std::vector<std::string> forms;
+  for (size_t i = 0; i < n; ++i) forms.push_back(kG + "the" + std::to_string(i));
+  const int32_t pad = decomposer->default_pad_id();
+
+  // A check that fails on its second poll: the loop stops there, nothing is returned.
+  int polls = 0;
+  InterruptCheck expiring = [&polls]() {
+    return ++polls >= 2 ? absl::DeadlineExceededError("deadline") : absl::OkStatus();
+  };
+  auto stopped = decomposer->DecomposeSurfaceForms(forms, {}, 7, pad, expiring);
+  EXPECT_EQ(stopped.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(polls, 2);
+
+  // A check that never fires: polled every kInterruptCheckEvery forms, same result as none.
+  polls = 0;
+  InterruptCheck open = [&polls]() {
+    ++polls;
+    return absl::OkStatus();
+  };
+  auto checked = decomposer->DecomposeSurfaceForms(forms, {}, 7, pad, open);
+  ASSERT_TRUE(checked.ok()) << checked.status();
+  EXPECT_EQ(polls, static_cast<int>((n + kInterruptCheckEvery - 1) / kInterruptCheckEvery));
+  const Decomposition plain = decomposer->DecomposeSurfaceForms(forms, {}, 7, pad);
+  EXPECT_EQ(checked->ids, plain.ids);
+  EXPECT_EQ(checked->flags, plain.flags);
+
+  // Decompose of a whole tokenizer polls before the conversion too.
+  DecomposeOptions cancelled;
+  cancelled.interrupt = []() { return absl::CancelledError("cancelled"); };
+  auto target = SentencePieceStyle();
+  EXPECT_EQ(decomposer->Decompose(*target, cancelled).status().code(),
+            absl::StatusCode::kCancelled);
 }
 
 TEST(DecompositionTest, SentencePieceOriginalGetsHelperMergesForMultiByteChars) {
