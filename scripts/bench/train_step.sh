@@ -4,7 +4,9 @@
 # (scripts/bench/train_step_torch.py, synthetic batches of the same shapes), one after the
 # other on the same GPU; prints a table last. About 2-3 minutes on an H100.
 #   usage: scripts/bench/train_step.sh BUILD_DIR [OUT_DIR]
-#   env: OURS_STEPS (default 200), TORCH_STEPS (50), COMPILE=0 skips the torch.compile variant.
+#   env: OURS_STEPS (default 200), TORCH_STEPS (50), COMPILE=0 skips the torch.compile variant;
+#   for a CPU smoke test of the script itself: DEVICE=cpu B=4 T=32 K=600 LOG_EVERY=2
+#   TORCH_WARMUP=1 TORCH_STEPS=2 OURS_STEPS=6 COMPILE=0.
 # Needs on the GPU host: BUILD_DIR configured by scripts/gpu/build_and_test.sh (zett-train is
 # built here if missing), .debs/sysroot.tar.xz (unpacked to /tmp/zett-sysroot if not yet),
 # data/corpus/train/*.txt or data/bundle.tar.xz, torch + transformers in python3.
@@ -15,8 +17,9 @@ out=${2:-$(mktemp -d /tmp/zett-train-step.XXXXXX)}
 mkdir -p "$out"
 ours_steps=${OURS_STEPS:-200}
 torch_steps=${TORCH_STEPS:-50}
-log_every=20
-B=32 T=256 K=8192
+log_every=${LOG_EVERY:-20}
+device=${DEVICE:-cuda}
+B=${B:-32} T=${T:-256} K=${K:-8192}
 
 sysroot=${ZETT_SYSROOT:-/tmp/zett-sysroot}
 if [ ! -d "$sysroot/usr" ] && [ -f .debs/sysroot.tar.xz ]; then
@@ -44,7 +47,7 @@ start=$SECONDS
 timeout 300 "$bin" train --base=models/base-lm --train_files='data/corpus/train/*.txt' \
   --output_dir="$run_dir" --resume=false --steps="$ours_steps" --batch_size=$B --seq_len=$T \
   --sample_vocab_size=$K --log_every=$log_every --eval_every=1000000 --save_every=1000000 \
-  --prefetch=4 --device=cuda > "$out/ours.log" 2>&1
+  --prefetch=4 --device="$device" > "$out/ours.log" 2>&1
 echo "ours rc=$? wall=$((SECONDS - start))s"
 grep -E "^hypernet|^step" "$out/ours.log" | tail -4
 
@@ -53,8 +56,8 @@ echo "== PyTorch: scripts/bench/train_step_torch.py, $torch_steps timed steps"
 compile_flag=--compile
 [ "${COMPILE:-1}" = 0 ] && compile_flag=
 start=$SECONDS
-timeout 240 python3 scripts/bench/train_step_torch.py --device cuda --batch-size $B \
-  --seq-len $T --sample-vocab-size $K --steps "$torch_steps" $compile_flag \
+timeout 240 python3 scripts/bench/train_step_torch.py --device "$device" --batch-size $B \
+  --seq-len $T --sample-vocab-size $K --steps "$torch_steps" --warmup "${TORCH_WARMUP:-10}" $compile_flag \
   > "$out/torch.log" 2>&1
 echo "torch rc=$? wall=$((SECONDS - start))s"
 grep -vE "^RESULT|^\|" "$out/torch.log" | tail -5
