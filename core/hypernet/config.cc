@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/io/json_fields.h"
 #include "core/io/json_file.h"
 #include "core/util/status_macros.h"
 
@@ -12,67 +13,31 @@ namespace {
 
 constexpr char kModelType[] = "zett_hypernetwork";
 
-// Reads typed fields from a JSON object and remembers which keys it consumed.
+// Reads typed fields (core/io/json_fields.h) into a config and remembers which keys it consumed;
+// an absent or null field leaves the default.
 class FieldReader {
  public:
   explicit FieldReader(const nlohmann::json& json) : json_(json) {}
 
   absl::Status Int(const char* key, int64_t* out, bool required = false) {
-    const nlohmann::json* value = Find(key);
-    if (value == nullptr || value->is_null()) {
-      if (required) return Missing(key);
-      return absl::OkStatus();
-    }
-    if (!value->is_number_integer()) return WrongType(key, "an integer", *value);
-    *out = value->get<int64_t>();
-    return absl::OkStatus();
+    if (!required && json_fields::Find(json_, Consume(key)) == nullptr) return absl::OkStatus();
+    return Assign(json_fields::Int(json_, key, kWhere), out);
   }
-
   absl::Status OptionalInt(const char* key, std::optional<int64_t>* out) {
-    const nlohmann::json* value = Find(key);
-    if (value == nullptr || value->is_null()) {
-      out->reset();
-      return absl::OkStatus();
-    }
-    if (!value->is_number_integer()) return WrongType(key, "an integer or null", *value);
-    *out = value->get<int64_t>();
-    return absl::OkStatus();
+    return Assign(json_fields::OptionalInt(json_, Consume(key), kWhere), out);
   }
-
   absl::Status Bool(const char* key, bool* out) {
-    const nlohmann::json* value = Find(key);
-    if (value == nullptr || value->is_null()) return absl::OkStatus();
-    if (!value->is_boolean()) return WrongType(key, "a boolean", *value);
-    *out = value->get<bool>();
-    return absl::OkStatus();
+    return Assign(json_fields::Bool(json_, Consume(key), kWhere, *out), out);
   }
-
   absl::Status Double(const char* key, double* out) {
-    const nlohmann::json* value = Find(key);
-    if (value == nullptr || value->is_null()) return absl::OkStatus();
-    if (!value->is_number()) return WrongType(key, "a number", *value);
-    *out = value->get<double>();
-    return absl::OkStatus();
+    return Assign(json_fields::Double(json_, Consume(key), kWhere, *out), out);
   }
-
   absl::Status String(const char* key, std::string* out) {
-    const nlohmann::json* value = Find(key);
-    if (value == nullptr || value->is_null()) return absl::OkStatus();
-    if (!value->is_string()) return WrongType(key, "a string", *value);
-    *out = value->get<std::string>();
-    return absl::OkStatus();
+    return Assign(json_fields::String(json_, Consume(key), kWhere, *out), out);
   }
-
   absl::Status StringList(const char* key, std::vector<std::string>* out) {
-    const nlohmann::json* value = Find(key);
-    if (value == nullptr || value->is_null()) return absl::OkStatus();
-    if (!value->is_array()) return WrongType(key, "a list of strings", *value);
-    out->clear();
-    for (const auto& item : *value) {
-      if (!item.is_string()) return WrongType(key, "a list of strings", *value);
-      out->push_back(item.get<std::string>());
-    }
-    return absl::OkStatus();
+    if (json_fields::Find(json_, Consume(key)) == nullptr) return absl::OkStatus();
+    return Assign(json_fields::StringList(json_, key, kWhere), out);
   }
 
   // Keys that no reader call consumed.
@@ -84,22 +49,19 @@ class FieldReader {
     return rest;
   }
 
-  void Consume(const char* key) { consumed_.insert(key); }
+  const char* Consume(const char* key) {
+    consumed_.insert(key);
+    return key;
+  }
 
  private:
-  const nlohmann::json* Find(const char* key) {
-    consumed_.insert(key);
-    auto it = json_.find(key);
-    return it == json_.end() ? nullptr : &*it;
-  }
-  static absl::Status Missing(const char* key) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("hypernet config: required field \"", key, "\" is missing"));
-  }
-  static absl::Status WrongType(const char* key, const char* expected,
-                                const nlohmann::json& value) {
-    return absl::InvalidArgumentError(absl::StrCat("hypernet config: field \"", key, "\" must be ",
-                                                   expected, ", got ", value.dump()));
+  static constexpr json_fields::Where kWhere = {"hypernet config", ""};
+
+  template <typename T>
+  static absl::Status Assign(absl::StatusOr<T> value, T* out) {
+    if (!value.ok()) return value.status();
+    *out = *std::move(value);
+    return absl::OkStatus();
   }
 
   const nlohmann::json& json_;

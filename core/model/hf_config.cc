@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "core/io/json_fields.h"
 #include "core/util/status_macros.h"
 
 namespace zett {
@@ -10,43 +11,34 @@ namespace {
 
 using json = nlohmann::json;
 
+constexpr std::string_view kDocument = "config.json";
+
 absl::Status FieldError(const std::string& field, const std::string& what) {
-  return absl::InvalidArgumentError(absl::StrCat("config.json field '", field, "': ", what));
+  return json_fields::Error(kDocument, field, what);
 }
 
 // A missing or null field keeps `fallback`, as transformers' defaults do.
 absl::StatusOr<int64_t> GetInt(const json& config, const std::string& field, int64_t fallback) {
-  auto it = config.find(field);
-  if (it == config.end() || it->is_null()) return fallback;
-  if (!it->is_number_integer()) return FieldError(field, "expected an integer, got " + it->dump());
-  return it->get<int64_t>();
+  return json_fields::Int(config, field, {kDocument, ""}, fallback);
 }
 
 absl::StatusOr<std::optional<int64_t>> GetOptionalInt(const json& config, const std::string& field,
                                                       std::optional<int64_t> fallback) {
   auto it = config.find(field);
   if (it == config.end()) return fallback;
-  if (it->is_null()) return std::optional<int64_t>();
   // Some configs list several eos ids; the first is the one the model was trained with.
   if (it->is_array() && !it->empty() && (*it)[0].is_number_integer()) {
     return std::optional<int64_t>((*it)[0].get<int64_t>());
   }
-  if (!it->is_number_integer()) return FieldError(field, "expected an integer, got " + it->dump());
-  return std::optional<int64_t>(it->get<int64_t>());
+  return json_fields::OptionalInt(config, field, {kDocument, ""});
 }
 
 absl::StatusOr<double> GetDouble(const json& config, const std::string& field, double fallback) {
-  auto it = config.find(field);
-  if (it == config.end() || it->is_null()) return fallback;
-  if (!it->is_number()) return FieldError(field, "expected a number, got " + it->dump());
-  return it->get<double>();
+  return json_fields::Double(config, field, {kDocument, ""}, fallback);
 }
 
 absl::StatusOr<bool> GetBool(const json& config, const std::string& field, bool fallback) {
-  auto it = config.find(field);
-  if (it == config.end() || it->is_null()) return fallback;
-  if (!it->is_boolean()) return FieldError(field, "expected true/false, got " + it->dump());
-  return it->get<bool>();
+  return json_fields::Bool(config, field, {kDocument, ""}, fallback);
 }
 
 std::string GetDtype(const json& config) {

@@ -7,69 +7,46 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "core/tokenizer/unicode_text.h"
+#include "core/io/json_fields.h"
 
 namespace zett::tokenizer::json_fields {
 
+// tokenizer.json's view of the shared readers in core/io/json_fields.h: errors start with
+// "tokenizer.json: <path>".
 using Json = nlohmann::json;
+using zett::json_fields::Find;
+using zett::json_fields::Join;
 
-inline std::string Join(std::string_view path, std::string_view key) {
-  return path.empty() ? std::string(key) : Cat(path, ".", key);
-}
+inline constexpr std::string_view kDocument = "tokenizer.json";
 
 inline absl::Status Error(std::string_view path, std::string_view message) {
-  return absl::InvalidArgumentError(Cat("tokenizer.json: ", path, ": ", message));
-}
-
-// The value at key, or nullptr when absent or null.
-inline const Json* Find(const Json& object, std::string_view key) {
-  if (!object.is_object()) return nullptr;
-  auto it = object.find(std::string(key));
-  if (it == object.end() || it->is_null()) return nullptr;
-  return &*it;
+  return zett::json_fields::Error(kDocument, path, message);
 }
 
 inline absl::StatusOr<std::string> String(const Json& object, std::string_view key,
                                           std::string_view path,
                                           std::optional<std::string> fallback = std::nullopt) {
-  const Json* v = Find(object, key);
-  if (v == nullptr) {
-    if (fallback) return *fallback;
-    return Error(Join(path, key), "missing string field");
-  }
-  if (!v->is_string()) return Error(Join(path, key), "expected a string");
-  return v->get<std::string>();
+  return zett::json_fields::String(object, key, {kDocument, path}, std::move(fallback));
 }
 
 inline absl::StatusOr<std::optional<std::string>> OptionalString(const Json& object,
                                                                  std::string_view key,
                                                                  std::string_view path) {
-  const Json* v = Find(object, key);
-  if (v == nullptr) return std::optional<std::string>();
-  if (!v->is_string()) return Error(Join(path, key), "expected a string or null");
-  return std::optional<std::string>(v->get<std::string>());
+  return zett::json_fields::OptionalString(object, key, {kDocument, path});
 }
 
 inline absl::StatusOr<bool> Bool(const Json& object, std::string_view key, std::string_view path,
                                  bool fallback) {
-  const Json* v = Find(object, key);
-  if (v == nullptr) return fallback;
-  if (!v->is_boolean()) return Error(Join(path, key), "expected a boolean");
-  return v->get<bool>();
+  return zett::json_fields::Bool(object, key, {kDocument, path}, fallback);
 }
 
 inline absl::StatusOr<int64_t> Int(const Json& object, std::string_view key, std::string_view path,
                                    std::optional<int64_t> fallback) {
-  const Json* v = Find(object, key);
-  if (v == nullptr) {
-    if (fallback) return *fallback;
-    return Error(Join(path, key), "missing integer field");
-  }
-  if (!v->is_number_integer()) return Error(Join(path, key), "expected an integer");
-  return v->get<int64_t>();
+  return zett::json_fields::Int(object, key, {kDocument, path}, fallback);
 }
 
 // Reads "pattern": {"String": s} or {"Regex": r} (Replace normalizer, Split pre-tokenizer).

@@ -7,6 +7,7 @@
 #include "absl/strings/str_replace.h"
 #include "core/tokenizer/byte_level.h"
 #include "core/tokenizer/json_fields.h"
+#include "core/tokenizer/unicode_text.h"
 #include "core/util/status_macros.h"
 
 namespace zett::tokenizer {

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/tokenizer/json_fields.h"
+#include "core/tokenizer/unicode_text.h"
 #include "core/util/status_macros.h"
 
 namespace zett::tokenizer {

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/tokenizer/bpe_model.h"
 #include "core/tokenizer/json_fields.h"
+#include "core/tokenizer/unicode_text.h"
 #include "core/tokenizer/unigram_model.h"
 #include "core/tokenizer/wordpiece_model.h"
 #include "core/util/status_macros.h"
