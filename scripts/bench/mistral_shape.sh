@@ -15,7 +15,8 @@
 #          ZETT_NPM=DIR         folder holding tokenizer-{llama2,gpt2,llama3}/models/tokenizer.json
 #                               (default .cache/npm/node_modules/@lenml)
 #          BENCH_PORT=27351     loopback port of the server
-#          BENCH_REBUILD=1      rebuild the four binaries first when BUILD_DIR has a build.ninja
+#          BENCH_REBUILD=1      rebuild the four binaries first when BUILD_DIR has a build.ninja;
+#                               without one (a fresh host), .debs/sysroot.tar.xz is used to build them
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -51,7 +52,12 @@ fi
 [ "$shape" = tiny ] && device=cpu
 
 bins=(server/zett-server server/zett-manifest client/zett core/hypernet/hypernet_forward)
-if [ "${BENCH_REBUILD:-1}" = 1 ] && [ -f "$build/build.ninja" ]; then
+if [ ! -f "$build/build.ninja" ] && [ -f .debs/sysroot.tar.xz ]; then
+  # A fresh GPU host: configure and build just these four (scripts/gpu/build_and_test.sh).
+  log "no $build: building the four binaries with scripts/gpu/build_and_test.sh"
+  ZETT_TARGETS="zett-server zett-manifest zett hypernet_forward" \
+    bash scripts/gpu/build_and_test.sh "$build" > "$out/build.log" 2>&1 || true
+elif [ "${BENCH_REBUILD:-1}" = 1 ] && [ -f "$build/build.ninja" ]; then
   log "rebuilding ${bins[*]##*/} in $build"
   cmake --build "$build" --target zett-server zett-manifest zett hypernet_forward > "$out/build.log" 2>&1 ||
     { tail -30 "$out/build.log"; exit 1; }
@@ -109,9 +115,16 @@ else
 fi
 rm -f "$out/cxx_forward.safetensors"
 
+log "decomposition on one CPU thread (the server's prepare phase)"
+for t in 32k:gpt2-32k 128k:llama3-128k; do
+  "$zett" decompose --original "$llama2" --target "$out/targets/${t#*:}.json" --max-len "$maxlen" \
+    --pad-id 2 > /dev/null 2> "$out/decompose_${t%%:*}.log" || log "decompose ${t%%:*} failed"
+  cat "$out/decompose_${t%%:*}.log" >&2
+done
+
 log "zett-server on 127.0.0.1:$port"
 "$build/server/zett-server" --model-repository "$repo" --listen "127.0.0.1:$port" \
-  --cache_bytes=0 > "$out/server.log" 2>&1 &
+  --cache_bytes=0 --max_token_bytes=1024 > "$out/server.log" 2>&1 &
 server_pid=$!
 stop_server() { kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true; }
 trap stop_server EXIT

@@ -122,8 +122,13 @@ def main():
         predict = statistics.median([r[2] for r in runs if r[2] is not None] or [0]) or None
         wall = statistics.median([r[3] for r in runs if r[3] is not None] or [0]) or None
         vocab = runs[-1][4]
-        table.append((f"transfer {label} ({vocab} tokens, bf16): server-side total / predict",
-                      f"{fmt(server, 3, ' s')} / {fmt(predict, 3, ' s')}", "", ""))
+        m = re.search(r"in ([0-9.]+) s$", (read(os.path.join(out, f"decompose_{target}.log"))
+                                           or "").strip())
+        decompose = float(m.group(1)) if m else None
+        table.append((f"transfer {label} ({vocab} tokens, bf16): server-side total / predict"
+                      " / decompose (zett decompose, 1 thread)",
+                      f"{fmt(server, 3, ' s')} / {fmt(predict, 3, ' s')} / "
+                      f"{fmt(decompose, 3, ' s')}", "", ""))
         table.append((f"transfer {label}: end to end on loopback (client; whole command)",
                       f"{fmt(client, 3, ' s')}; {fmt(wall, 3, ' s')}",
                       f"<= {limit} s" if limit else "",
