@@ -103,6 +103,63 @@ if(ZETT_TORCH_DIR)
   set_property(TARGET zett_tp_torch APPEND PROPERTY INTERFACE_LINK_OPTIONS "-Wl,-rpath,${ZETT_TORCH_DIR}/lib")
 endif()
 
+# LibTorch's c10d process groups (core/train/distributed.cc): each backend is enabled when its
+# headers compile against this LibTorch (gloo/ from the wheel or libgloo-dev; nccl.h from the
+# wheel's nvidia-nccl package or the CUDA toolkit). ZETT_WITH_NCCL=OFF skips the NCCL probe.
+option(ZETT_WITH_NCCL "Use ProcessGroupNCCL in CUDA builds when its headers compile" ON)
+add_library(zett_tp_c10d INTERFACE)
+add_library(tp::c10d ALIAS zett_tp_c10d)
+target_link_libraries(zett_tp_c10d INTERFACE zett_tp_torch)
+include(CheckCXXSourceCompiles)
+set(_c10d_inc ${_torch_inc})
+if(NOT ZETT_TORCH_DIR)
+  list(APPEND _c10d_inc /usr/include)
+endif()
+set(CMAKE_REQUIRED_QUIET ON)
+set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)  # compile only: linking is checked by the build
+set(CMAKE_REQUIRED_FLAGS "-std=c++17")
+set(CMAKE_REQUIRED_DEFINITIONS -DUSE_C10D_GLOO=1 -D_GLIBCXX_USE_CXX11_ABI=1)
+set(CMAKE_REQUIRED_INCLUDES ${_c10d_inc})
+check_cxx_source_compiles("
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+int main() { return c10d::ProcessGroupGloo::Options::create() ? 0 : 1; }" ZETT_HAVE_C10D_GLOO)
+if(ZETT_HAVE_C10D_GLOO)
+  target_compile_definitions(zett_tp_c10d INTERFACE ZETT_WITH_C10D_GLOO=1)
+  find_library(ZETT_LIB_gloo NAMES gloo)  # Debian's libtorch_cpu needs it; the wheel's has it inside
+  if(ZETT_LIB_gloo AND NOT ZETT_TORCH_DIR)
+    target_link_libraries(zett_tp_c10d INTERFACE "-Wl,--no-as-needed" "${ZETT_LIB_gloo}" "-Wl,--as-needed")
+  endif()
+endif()
+if(ZETT_WITH_CUDA AND ZETT_WITH_NCCL)
+  set(_nvidia "${ZETT_TORCH_DIR}/../nvidia")
+  file(GLOB _nvidia_inc LIST_DIRECTORIES true "${_nvidia}/*/include")
+  find_path(ZETT_NCCL_INCLUDE_DIR nccl.h HINTS "${_nvidia}/nccl/include" "${_nvidia}/cu13/include"
+                                               ${CUDAToolkit_INCLUDE_DIRS})
+  if(ZETT_NCCL_INCLUDE_DIR)
+    set(CMAKE_REQUIRED_DEFINITIONS -DUSE_C10D_NCCL=1 -DUSE_CUDA=1 -D_GLIBCXX_USE_CXX11_ABI=1)
+    set(CMAKE_REQUIRED_INCLUDES ${_c10d_inc} ${ZETT_NCCL_INCLUDE_DIR} ${CUDAToolkit_INCLUDE_DIRS}
+                                ${_nvidia_inc})
+    check_cxx_source_compiles("
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+int main() { return c10d::ProcessGroupNCCL::Options::create() ? 0 : 1; }" ZETT_HAVE_C10D_NCCL)
+  endif()
+  if(ZETT_HAVE_C10D_NCCL)
+    target_compile_definitions(zett_tp_c10d INTERFACE ZETT_WITH_C10D_NCCL=1)
+    target_include_directories(zett_tp_c10d SYSTEM INTERFACE ${ZETT_NCCL_INCLUDE_DIR} ${_nvidia_inc})
+    find_library(ZETT_LIB_nccl NAMES nccl libnccl.so.2 HINTS "${_nvidia}/nccl/lib" "${_nvidia}/cu13/lib")
+    if(ZETT_LIB_nccl)
+      target_link_libraries(zett_tp_c10d INTERFACE "${ZETT_LIB_nccl}")
+    endif()
+  endif()
+endif()
+unset(CMAKE_TRY_COMPILE_TARGET_TYPE)
+unset(CMAKE_REQUIRED_FLAGS)
+unset(CMAKE_REQUIRED_DEFINITIONS)
+unset(CMAKE_REQUIRED_INCLUDES)
+unset(CMAKE_REQUIRED_QUIET)
+message(STATUS "c10d backends: gloo ${ZETT_HAVE_C10D_GLOO}, nccl ${ZETT_HAVE_C10D_NCCL}")
+
 # Code generators.
 find_program(ZETT_PROTOC protoc HINTS "${ZETT_SYSROOT}/usr/bin" REQUIRED)
 find_program(ZETT_GRPC_CPP_PLUGIN grpc_cpp_plugin HINTS "${ZETT_SYSROOT}/usr/bin" REQUIRED)

@@ -1,13 +1,17 @@
 #include "core/train/hypernet_train.h"
 
+#include <c10/core/DeviceGuard.h>
 #include <c10/core/GradMode.h>
+#include <c10/core/impl/DeviceGuardImplInterface.h>
 
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <future>
 #include <iostream>
+#include <memory>
 #include <optional>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -23,6 +27,7 @@
 #include "core/tokenizer/sentencepiece_model.h"
 #include "core/tokenizer/tokenizer_file.h"
 #include "core/train/adamw.h"
+#include "core/train/distributed.h"
 #include "core/train/loss_plot.h"
 #include "core/train/lr_schedule.h"
 #include "core/train/tokenizer_sampler.h"
@@ -57,6 +62,7 @@ json OptionsToJson(const HypernetTrainOptions& o) {
           {"sample_vocab_size", o.sample_vocab_size},
           {"steps", o.steps},
           {"batch_size", o.batch_size},
+          {"shards", o.shards},
           {"seq_len", o.seq_len},
           {"text_bytes", o.text_bytes},
           {"lr", o.lr},
@@ -94,20 +100,21 @@ double LearningRate(const HypernetTrainOptions& o, int64_t step) {
   return main.At(step - o.mimick_steps);
 }
 
-struct StepLosses {
-  at::Tensor total, lm, aux;
+struct BatchLosses {
+  at::Tensor lm_nats;  // summed over the batch's labels (0 for MIMICK batches)
+  at::Tensor aux;      // the batch's auxiliary loss (a mean)
 };
 
-// The loss of one batch. Backbone runs in its own dtype; predictions stay fp32 in the hypernet.
-absl::StatusOr<StepLosses> BatchLoss(const Hypernet& hypernet, PretrainedBackbone& backbone,
-                                     const ZettBatch& batch, const at::Tensor& source_embeddings,
-                                     double aux_weight, at::ScalarType dtype) {
+// The losses of one batch. Backbone runs in its own dtype; predictions stay fp32 in the hypernet.
+// The LM loss is a sum so that shards of one step can be normalised by the step's token count.
+absl::StatusOr<BatchLosses> BatchLoss(const Hypernet& hypernet, PretrainedBackbone& backbone,
+                                      const ZettBatch& batch, const at::Tensor& source_embeddings,
+                                      at::ScalarType dtype) {
   ASSIGN_OR_RETURN(HypernetOutput out, PredictTargetEmbeddings(hypernet, batch, source_embeddings));
-  StepLosses losses;
+  BatchLosses losses;
   losses.aux = AuxiliaryLoss(out, batch, source_embeddings);
   if (batch.mimick) {
-    losses.total = losses.aux;
-    losses.lm = at::zeros({});
+    losses.lm_nats = at::zeros({}, losses.aux.options());
     return losses;
   }
   const at::Device device = hypernet.device();
@@ -128,10 +135,9 @@ absl::StatusOr<StepLosses> BatchLoss(const Hypernet& hypernet, PretrainedBackbon
     in.lm_head_bias = bias;
   }
   at::Tensor logits = backbone.decoder(in).to(at::kFloat);  // [B, T, P]
-  losses.lm =
+  losses.lm_nats =
       at::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}),
-                             batch.labels.to(device).reshape({-1}), {}, at::Reduction::Mean, -100);
-  losses.total = losses.lm + aux_weight * losses.aux;
+                             batch.labels.to(device).reshape({-1}), {}, at::Reduction::Sum, -100);
   return losses;
 }
 
@@ -172,9 +178,8 @@ absl::StatusOr<json> Validate(const Hypernet& hypernet, PretrainedBackbone& back
   double nats = 0, aux = 0;
   int64_t tokens = 0, bytes = 0;
   for (const ZettBatch& batch : v.batches) {
-    ASSIGN_OR_RETURN(StepLosses l,
-                     BatchLoss(hypernet, backbone, batch, source_embeddings, 0, dtype));
-    nats += l.lm.item<double>() * batch.tokens;
+    ASSIGN_OR_RETURN(BatchLosses l, BatchLoss(hypernet, backbone, batch, source_embeddings, dtype));
+    nats += l.lm_nats.item<double>();
     aux += l.aux.item<double>() / v.batches.size();
     tokens += batch.tokens;
     bytes += batch.label_bytes;
@@ -200,25 +205,176 @@ absl::Status WritePlot(const std::string& dir, const json& history) {
   return WriteLossCurvesPng(dir + "/loss_curve.png", {train, lm, aux, valid});
 }
 
+// Shard k's random choices (texts, sampled tokenizers, MIMICK tokens) derive from this seed, a
+// pure function of (seed, shard); shard 0 keeps `seed`, so one-shard runs are unchanged.
+uint64_t ShardSeed(uint64_t seed, int64_t shard) {
+  return seed + 0x9E3779B97F4A7C15ull * static_cast<uint64_t>(shard);
+}
+
+std::string SamplerStatePath(const std::string& dir, int64_t shard) {
+  return shard == 0 ? dir + "/sampler_state.txt"
+                    : absl::StrCat(dir, "/sampler_state.", shard, ".txt");
+}
+
+// (shard, sampler state) pairs of one rank as one string for Communicator::GatherToRoot.
+std::string PackShardStates(const std::vector<std::pair<int64_t, std::string>>& states) {
+  std::string packed;
+  for (const auto& [shard, state] : states) {
+    absl::StrAppend(&packed, shard, " ", state.size(), "\n", state);
+  }
+  return packed;
+}
+
+absl::Status UnpackShardStates(const std::string& packed, std::vector<std::string>* by_shard) {
+  size_t pos = 0;
+  while (pos < packed.size()) {
+    const size_t newline = packed.find('\n', pos);
+    int64_t shard = -1;
+    size_t size = 0;
+    std::istringstream header(packed.substr(pos, newline - pos));
+    if (newline == std::string::npos || !(header >> shard >> size) || shard < 0 ||
+        shard >= static_cast<int64_t>(by_shard->size()) || newline + 1 + size > packed.size()) {
+      return absl::InternalError("malformed sampler states from another rank");
+    }
+    (*by_shard)[shard] = packed.substr(newline + 1, size);
+    pos = newline + 1 + size;
+  }
+  return absl::OkStatus();
+}
+
 // Model files first, trainer_state.json last: a run killed mid-save resumes from the previous
-// complete state.
+// complete state. Nothing here depends on the world size: another one can resume it.
 absl::Status Save(const HypernetTrainOptions& o, const Hypernet& hypernet, const AdamW& optimizer,
-                  const std::string& tokenizer_json_path, const std::string& sampler_state,
-                  const json& history, double elapsed, int64_t tokens_seen) {
+                  const std::string& tokenizer_json_path,
+                  const std::vector<std::string>& sampler_states, const json& history,
+                  double elapsed, int64_t tokens_seen) {
   RETURN_IF_ERROR(SaveHypernet(o.output_dir, hypernet, tokenizer_json_path));
   RETURN_IF_ERROR(WriteSafetensors(o.output_dir + "/optimizer.safetensors", optimizer.State()));
-  RETURN_IF_ERROR(WriteStringToFile(o.output_dir + "/sampler_state.txt", sampler_state));
+  for (size_t shard = 0; shard < sampler_states.size(); ++shard) {
+    RETURN_IF_ERROR(
+        WriteStringToFile(SamplerStatePath(o.output_dir, shard), sampler_states[shard]));
+  }
   RETURN_IF_ERROR(WritePlot(o.output_dir, history));
-  json state = {{"step", optimizer.step()},    {"seed", o.seed},
-                {"tokens_seen", tokens_seen},  {"elapsed_seconds", elapsed},
-                {"options", OptionsToJson(o)}, {"history", history}};
+  json state = {{"step", optimizer.step()},
+                {"seed", o.seed},
+                {"shards", sampler_states.size()},
+                {"tokens_seen", tokens_seen},
+                {"elapsed_seconds", elapsed},
+                {"options", OptionsToJson(o)},
+                {"history", history}};
   return WriteJsonFile(o.output_dir + "/trainer_state.json", state);
+}
+
+// Sums the gradients (and `stats`) over the ranks in one all-reduce. A parameter without a
+// gradient on some rank contributes zeros and keeps no gradient only when no rank has one: the
+// gradients a single process gets from accumulating all shards.
+absl::Status ReduceGradients(Communicator& comm,
+                             const std::vector<std::pair<std::string, at::Tensor>>& params,
+                             const std::vector<at::Tensor>& stats) {
+  if (comm.world_size() == 1) return absl::OkStatus();
+  std::vector<at::Tensor> buffers;
+  std::vector<float> has_grad;
+  for (const auto& [name, param] : params) {
+    at::Tensor& grad = const_cast<at::Tensor&>(param).mutable_grad();
+    has_grad.push_back(grad.defined() ? 1.f : 0.f);
+    if (!grad.defined()) grad = at::zeros_like(param);
+    buffers.push_back(grad);
+  }
+  const at::Tensor has_grad_sum = at::tensor(has_grad).to(params.front().second.device());
+  buffers.push_back(has_grad_sum);
+  buffers.insert(buffers.end(), stats.begin(), stats.end());
+  RETURN_IF_ERROR(comm.AllReduceSum(buffers));
+  const at::Tensor any = has_grad_sum.cpu();
+  for (size_t i = 0; i < params.size(); ++i) {
+    if (any[i].item<float>() == 0) {
+      const_cast<at::Tensor&>(params[i].second).mutable_grad() = at::Tensor();
+    }
+  }
+  return absl::OkStatus();
+}
+
+// CUDA device of this rank: LOCAL_RANK (or the rank) over the visible devices, so that both
+// CUDA_VISIBLE_DEVICES=<one> per process and all devices visible to every process work.
+at::Device RankDevice(bool cuda, const DistributedOptions& d) {
+  if (!cuda) return at::Device(at::kCPU);
+  const int64_t count = c10::impl::getDeviceGuardImpl(at::kCUDA)->deviceCount();
+  const int64_t local = d.local_rank >= 0 ? d.local_rank : d.rank;
+  return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(local % std::max<int64_t>(1, count)));
+}
+
+// What every shard's batch producer reads; outlives the producers.
+struct ShardInputs {
+  const HypernetTrainOptions* options;
+  const TrainingTexts* texts;
+  const ZettBatchBuilder* builder;
+  int64_t text_bytes;
+  int64_t end;  // the step this run stops before
+};
+
+// One shard's batches from `first` on, built ahead on a background thread. The producer owns
+// the shard's sampler while it runs; it snapshots the sampler after every step that ends in a
+// save, so the checkpoint holds the state the next step starts from.
+// Two CPU stages overlap: while step s is tokenized and decomposed, the sampler already draws
+// step s + 1's tokenizer (sampling is sequential, building is not). A save step's sampler state
+// is taken right after its own sample, before the next one starts.
+std::unique_ptr<BatchPrefetcher> StartShard(const ShardInputs& in, int64_t shard,
+                                            std::shared_ptr<TokenizerSampler> sampler,
+                                            int64_t first) {
+  const HypernetTrainOptions& o = *in.options;
+  const uint64_t seed = ShardSeed(o.seed, shard);
+  auto is_save_step = [&o, end = in.end](int64_t done) {
+    return done % o.save_every == 0 || done == end;
+  };
+  struct Sampled {
+    std::vector<std::string> texts;
+    absl::StatusOr<SampledTokenizer> tokenizer = absl::UnknownError("not sampled");
+    std::string state;
+    double seconds = 0;
+  };
+  auto sample_step = [in, seed, sampler, is_save_step](int64_t step) {
+    const HypernetTrainOptions& o = *in.options;
+    const auto start = Clock::now();
+    Sampled s;
+    s.texts = in.texts->Sample(o.batch_size, in.text_bytes, o.language_alpha, seed, step);
+    s.tokenizer = sampler->PushAndSample(s.texts);
+    if (is_save_step(step + 1)) s.state = sampler->SerializeState();
+    s.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    return s;
+  };
+  auto pending = std::make_shared<std::future<Sampled>>();
+  auto pending_step = std::make_shared<int64_t>(-1);
+  return std::make_unique<BatchPrefetcher>(
+      [in, seed, sampler, is_save_step, sample_step, pending,
+       pending_step](int64_t step) -> absl::StatusOr<ZettBatch> {
+        const HypernetTrainOptions& o = *in.options;
+        ZettBatch batch;
+        if (step < o.mimick_steps) {
+          batch = in.builder->BuildMimick(o.mimick_tokens, seed, step);
+          if (is_save_step(step + 1)) batch.sampler_state = sampler->SerializeState();
+          return batch;
+        }
+        Sampled s = *pending_step == step ? pending->get() : sample_step(step);
+        if (step + 1 < in.end) {
+          *pending = std::async(std::launch::async, sample_step, step + 1);
+          *pending_step = step + 1;
+        }
+        const auto start = Clock::now();
+        ASSIGN_OR_RETURN(SampledTokenizer sampled, std::move(s.tokenizer));
+        ASSIGN_OR_RETURN(batch, in.builder->Build(s.texts, sampled));
+        batch.sampler_state = std::move(s.state);
+        // CPU work of this batch (its sampling overlapped the previous batch's build).
+        batch.cpu_seconds = s.seconds + std::chrono::duration<double>(Clock::now() - start).count();
+        return batch;
+      },
+      first, in.end, static_cast<size_t>(std::max<int64_t>(1, o.prefetch)));
 }
 
 absl::Status Train(const HypernetTrainOptions& o) {
   const bool cuda = o.device == "cuda" || (o.device == "auto" && CudaAvailable());
   if (cuda && !CudaAvailable()) return absl::FailedPreconditionError("--device=cuda: no CUDA");
-  const at::Device device = cuda ? at::Device(at::kCUDA) : at::Device(at::kCPU);
+  const at::Device device = RankDevice(cuda, o.distributed);
+  std::optional<c10::DeviceGuard> device_guard;  // this rank's GPU is the current one
+  if (cuda) device_guard.emplace(device);
   at::ScalarType dtype = cuda ? at::kBFloat16 : at::kFloat;
   if (o.dtype != "auto") {
     ASSIGN_OR_RETURN(dtype, ParseDtype(o.dtype));
@@ -228,6 +384,8 @@ absl::Status Train(const HypernetTrainOptions& o) {
         "--steps and --batch_size must be positive, --seq_len >= 2, --mimick_steps < --steps");
   }
   const int64_t text_bytes = o.text_bytes > 0 ? o.text_bytes : 4 * o.seq_len;
+  ASSIGN_OR_RETURN(std::unique_ptr<Communicator> comm, Communicator::Create(o.distributed, device));
+  const bool root = comm->is_root();  // logs, validates and saves
 
   // Frozen backbone and the source table [E_in | E_out].
   BackboneOptions backbone_options;
@@ -312,10 +470,12 @@ absl::Status Train(const HypernetTrainOptions& o) {
   }
   hypernet.SetRequiresGrad(true);
   std::vector<std::pair<std::string, at::Tensor>> trainable;
+  std::vector<at::Tensor> trainable_tensors;
   int64_t parameters = 0;
   for (auto& [name, tensor] : hypernet.NamedParameters()) {
     if (!tensor.requires_grad()) continue;
     trainable.emplace_back(name, tensor);
+    trainable_tensors.push_back(tensor);
     parameters += tensor.numel();
   }
   AdamWOptions adam;
@@ -323,89 +483,81 @@ absl::Status Train(const HypernetTrainOptions& o) {
   adam.weight_decay = o.weight_decay;
   AdamW optimizer(trainable, adam);
 
-  // Sampler and resume state.
+  // Resume state; the shards (batches per step, each with its own sampled tokenizer) are the
+  // checkpoint's unless given.
+  json history = {{"train", json::array()}, {"valid", json::array()}};
+  double elapsed_before = 0;
+  int64_t tokens_seen = 0;
+  int64_t shards = o.shards > 0 ? o.shards : o.distributed.world_size;
+  json state;
+  if (resuming) {
+    ASSIGN_OR_RETURN(state, ReadJsonFile(state_path));
+    const int64_t saved_shards = state.value("shards", int64_t{1});
+    if (o.shards > 0 && o.shards != saved_shards) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          o.output_dir, " was trained with ", saved_shards, " shards per step, not --shards=",
+          o.shards, " (the batch of a step must stay the same to resume)"));
+    }
+    shards = saved_shards;
+    ASSIGN_OR_RETURN(TensorMap optimizer_state,
+                     ReadSafetensors(o.output_dir + "/optimizer.safetensors"));
+    RETURN_IF_ERROR(optimizer.LoadState(optimizer_state));
+    history = state.value("history", history);
+    elapsed_before = state.value("elapsed_seconds", 0.0);
+    tokens_seen = state.value("tokens_seen", int64_t{0});
+    if (root)
+      std::cout << "resuming from " << o.output_dir << " at step " << optimizer.step() << "\n";
+  }
+  const int64_t world = comm->world_size();
+  if (shards % world != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(shards, " shards per step do not split over ", world, " ranks"));
+  }
+  // Identical parameters on every rank (loaded or initialised the same way; this makes sure).
+  RETURN_IF_ERROR(comm->Broadcast(trainable_tensors));
+
+  // This rank's shards: rank, rank + world, ...; each has its own sampler.
   TokenizerSamplerOptions sampler_options;
   sampler_options.vocab_size = o.sample_vocab_size;
   sampler_options.queue_batches = o.sampler_queue_batches;
   sampler_options.noise_mean = o.noise_mean;
   sampler_options.noise_std = o.noise_std;
-  ASSIGN_OR_RETURN(std::shared_ptr<TokenizerSampler> sampler,
-                   TokenizerSampler::Create(sampler_options, o.seed));
-  json history = {{"train", json::array()}, {"valid", json::array()}};
-  double elapsed_before = 0;
-  int64_t tokens_seen = 0;
-  if (resuming) {
-    ASSIGN_OR_RETURN(json state, ReadJsonFile(state_path));
-    ASSIGN_OR_RETURN(TensorMap optimizer_state,
-                     ReadSafetensors(o.output_dir + "/optimizer.safetensors"));
-    RETURN_IF_ERROR(optimizer.LoadState(optimizer_state));
-    ASSIGN_OR_RETURN(std::string sampler_state,
-                     ReadFileToString(o.output_dir + "/sampler_state.txt"));
-    RETURN_IF_ERROR(sampler->RestoreState(sampler_state));
-    history = state.value("history", history);
-    elapsed_before = state.value("elapsed_seconds", 0.0);
-    tokens_seen = state.value("tokens_seen", int64_t{0});
-    std::cout << "resuming from " << o.output_dir << " at step " << optimizer.step() << "\n";
+  std::vector<int64_t> local_shards;
+  std::vector<std::shared_ptr<TokenizerSampler>> samplers;
+  for (int64_t shard = comm->rank(); shard < shards; shard += world) {
+    ASSIGN_OR_RETURN(std::shared_ptr<TokenizerSampler> sampler,
+                     TokenizerSampler::Create(sampler_options, ShardSeed(o.seed, shard)));
+    if (resuming) {
+      ASSIGN_OR_RETURN(std::string sampler_state,
+                       ReadFileToString(SamplerStatePath(o.output_dir, shard)));
+      RETURN_IF_ERROR(sampler->RestoreState(sampler_state));
+    }
+    local_shards.push_back(shard);
+    samplers.push_back(std::move(sampler));
   }
   ASSIGN_OR_RETURN(TrainingTexts texts, TrainingTexts::Load(o.train_files));
-  ASSIGN_OR_RETURN(ValidationSet validation,
-                   BuildValidation(o, *builder, sampler_options, text_bytes));
-  std::cout << absl::StrFormat(
-                   "hypernet: %d trainable parameters (H %d, %d layers, %d heads, L %d, %s) on "
-                   "%s; backbone %s; %d training documents in %d files; k = %d; %d validation "
-                   "batches",
-                   parameters, hc.hidden_size(), hc.hn_n_layers, *hc.hn_num_attention_heads,
-                   hc.hn_surface_maxlen, o.residual ? "residual" : "plain", device.str(),
-                   DtypeName(dtype), texts.documents(), texts.names().size(), o.sample_vocab_size,
-                   validation.batches.size())
-            << std::endl;
+  ValidationSet validation;
+  if (root) {
+    ASSIGN_OR_RETURN(validation, BuildValidation(o, *builder, sampler_options, text_bytes));
+    std::cout << absl::StrFormat(
+                     "hypernet: %d trainable parameters (H %d, %d layers, %d heads, L %d, %s) on "
+                     "%s; backbone %s; %d training documents in %d files; k = %d; %d validation "
+                     "batches; %d shards of %d texts per step on %d rank(s)%s",
+                     parameters, hc.hidden_size(), hc.hn_n_layers, *hc.hn_num_attention_heads,
+                     hc.hn_surface_maxlen, o.residual ? "residual" : "plain", device.str(),
+                     DtypeName(dtype), texts.documents(), texts.names().size(), o.sample_vocab_size,
+                     validation.batches.size(), shards, o.batch_size, world,
+                     world > 1 ? " (" + comm->backend() + ")" : "")
+              << std::endl;
+  }
 
   const int64_t end = o.stop_after > 0 ? std::min(o.stop_after, o.steps) : o.steps;
   auto is_save_step = [&](int64_t done) { return done % o.save_every == 0 || done == end; };
-  // The producer owns the sampler while it runs; it snapshots the sampler after every step that
-  // ends in a save, so the checkpoint holds the state the next step starts from.
-  // Two CPU stages overlap: while step s is tokenized and decomposed, the sampler already draws
-  // step s + 1's tokenizer (sampling is sequential, building is not). A save step's sampler state
-  // is taken right after its own sample, before the next one starts.
-  struct Sampled {
-    std::vector<std::string> texts;
-    absl::StatusOr<SampledTokenizer> tokenizer = absl::UnknownError("not sampled");
-    std::string state;
-    double seconds = 0;
-  };
-  auto sample_step = [&, sampler](int64_t step) {
-    const auto start = Clock::now();
-    Sampled s;
-    s.texts = texts.Sample(o.batch_size, text_bytes, o.language_alpha, o.seed, step);
-    s.tokenizer = sampler->PushAndSample(s.texts);
-    if (is_save_step(step + 1)) s.state = sampler->SerializeState();
-    s.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    return s;
-  };
-  auto pending = std::make_shared<std::future<Sampled>>();
-  auto pending_step = std::make_shared<int64_t>(-1);
-  BatchPrefetcher prefetcher(
-      [&, sampler, pending, pending_step](int64_t step) -> absl::StatusOr<ZettBatch> {
-        ZettBatch batch;
-        if (step < o.mimick_steps) {
-          batch = builder->BuildMimick(o.mimick_tokens, o.seed, step);
-          if (is_save_step(step + 1)) batch.sampler_state = sampler->SerializeState();
-          return batch;
-        }
-        Sampled s = *pending_step == step ? pending->get() : sample_step(step);
-        if (step + 1 < end) {
-          *pending = std::async(std::launch::async, sample_step, step + 1);
-          *pending_step = step + 1;
-        }
-        const auto start = Clock::now();
-        ASSIGN_OR_RETURN(SampledTokenizer sampled, std::move(s.tokenizer));
-        ASSIGN_OR_RETURN(batch, builder->Build(s.texts, sampled));
-        batch.sampler_state = std::move(s.state);
-        // CPU work of this batch (its sampling overlapped the previous batch's build).
-        batch.cpu_seconds = s.seconds + std::chrono::duration<double>(Clock::now() - start).count();
-        return batch;
-      },
-      optimizer.step(), end, static_cast<size_t>(std::max<int64_t>(1, o.prefetch)));
+  const ShardInputs shard_inputs{&o, &texts, builder.get(), text_bytes, end};
+  std::vector<std::unique_ptr<BatchPrefetcher>> prefetchers;
+  for (size_t i = 0; i < local_shards.size(); ++i) {
+    prefetchers.push_back(StartShard(shard_inputs, local_shards[i], samplers[i], optimizer.step()));
+  }
 
   const auto start_time = Clock::now();
   auto elapsed = [&]() {
@@ -415,55 +567,90 @@ absl::Status Train(const HypernetTrainOptions& o) {
   int64_t n = 0, interval_tokens = 0;
   double sum_loss = 0, sum_lm = 0, sum_aux = 0, sum_cpu = 0, sum_gpu = 0, sum_grad = 0;
   double wait_before = 0;
+  auto wait_seconds = [&]() {
+    double wait = 0;
+    for (const auto& p : prefetchers) wait += p->wait_seconds();
+    return wait;
+  };
+  const at::TensorOptions on_device = at::TensorOptions().device(device);
   for (int64_t step = optimizer.step(); step < end; ++step) {
-    ASSIGN_OR_RETURN(ZettBatch batch, prefetcher.Next());
+    std::vector<ZettBatch> batches;
+    int64_t local_tokens = 0;
+    double cpu_seconds = 0;
+    for (auto& prefetcher : prefetchers) {
+      ASSIGN_OR_RETURN(ZettBatch batch, prefetcher->Next());
+      local_tokens += batch.tokens;
+      cpu_seconds += batch.cpu_seconds;
+      batches.push_back(std::move(batch));
+    }
+    const bool mimick = batches.front().mimick;
     const auto gpu_start = Clock::now();
-    ASSIGN_OR_RETURN(StepLosses losses,
-                     BatchLoss(hypernet, backbone, batch, source_embeddings, o.aux_weight, dtype));
-    losses.total.backward();
+    // The step's loss is that of all shards as one batch: LM nats over the step's labels (all
+    // ranks') plus aux_weight × the shards' mean auxiliary loss. Each shard backpropagates its
+    // part, so the gradients summed over ranks are those of the step's loss.
+    at::Tensor token_count =
+        at::full({1}, static_cast<double>(local_tokens), on_device.dtype(at::kDouble));
+    RETURN_IF_ERROR(comm->AllReduceSum({token_count}));
+    const int64_t step_tokens = std::llround(token_count.item<double>());
+    const double lm_scale = 1.0 / std::max<int64_t>(1, step_tokens);
+    const double aux_scale = (mimick ? 1.0 : o.aux_weight) / shards;
+    at::Tensor lm_nats = at::zeros({}, on_device.dtype(at::kFloat));
+    at::Tensor aux_sum = at::zeros({}, on_device.dtype(at::kFloat));
+    for (const ZettBatch& batch : batches) {
+      ASSIGN_OR_RETURN(BatchLosses losses,
+                       BatchLoss(hypernet, backbone, batch, source_embeddings, dtype));
+      (losses.lm_nats * lm_scale + losses.aux * aux_scale).backward();
+      lm_nats += losses.lm_nats.detach();
+      aux_sum += losses.aux.detach();
+    }
+    RETURN_IF_ERROR(ReduceGradients(*comm, trainable, {lm_nats, aux_sum}));
     const double grad_norm = optimizer.ClipGradNorm(o.grad_clip);
     const double lr = LearningRate(o, step);
     optimizer.Step(lr);
-    const double loss = losses.total.item<double>();  // synchronises the device
+    const double lm = lm_nats.item<double>() * lm_scale;  // synchronises the device
+    const double aux = aux_sum.item<double>() / shards;
+    const double loss = mimick ? aux : lm + o.aux_weight * aux;
     if (!std::isfinite(loss)) {
       return absl::InternalError(absl::StrCat("loss is ", loss, " at step ", step));
     }
     sum_gpu += std::chrono::duration<double>(Clock::now() - gpu_start).count();
     sum_loss += loss;
-    sum_lm += losses.lm.item<double>();
-    sum_aux += losses.aux.item<double>();
-    sum_cpu += batch.cpu_seconds;
+    sum_lm += lm;
+    sum_aux += aux;
+    sum_cpu += cpu_seconds;
     sum_grad += grad_norm;
-    interval_tokens += batch.tokens;
-    tokens_seen += batch.tokens;
+    interval_tokens += step_tokens;
+    tokens_seen += step_tokens;
     ++n;
 
     const int64_t done = step + 1;
     if (done % o.log_every == 0 || done == end) {
       const double seconds = std::chrono::duration<double>(Clock::now() - interval_start).count();
-      const double wait = prefetcher.wait_seconds() - wait_before;
+      const double wait = wait_seconds() - wait_before;
       const double eta = (o.steps - done) * seconds / n;
-      std::cout << absl::StrFormat(
-                       "step %d/%d%s | loss %.4f | lm %.4f | aux %.4f | lr %.2e | grad_norm %.3f "
-                       "| %.0f tok/s | cpu %.0f ms/batch (prefetched) | gpu %.0f ms/step | "
-                       "wait %.0f ms | elapsed %s | eta %s",
-                       done, o.steps, batch.mimick ? " (mimick)" : "", sum_loss / n, sum_lm / n,
-                       sum_aux / n, lr, sum_grad / n, interval_tokens / std::max(seconds, 1e-9),
-                       1e3 * sum_cpu / n, 1e3 * sum_gpu / n, 1e3 * wait / n, Duration(elapsed()),
-                       Duration(eta))
-                << std::endl;
+      if (root) {
+        std::cout << absl::StrFormat(
+                         "step %d/%d%s | loss %.4f | lm %.4f | aux %.4f | lr %.2e | grad_norm "
+                         "%.3f | %.0f tok/s | cpu %.0f ms/batch (prefetched) | gpu %.0f ms/step "
+                         "| wait %.0f ms | elapsed %s | eta %s",
+                         done, o.steps, mimick ? " (mimick)" : "", sum_loss / n, sum_lm / n,
+                         sum_aux / n, lr, sum_grad / n, interval_tokens / std::max(seconds, 1e-9),
+                         1e3 * sum_cpu / n, 1e3 * sum_gpu / n, 1e3 * wait / n, Duration(elapsed()),
+                         Duration(eta))
+                  << std::endl;
+      }
       history["train"].push_back({{"step", done},
                                   {"loss", sum_loss / n},
                                   {"lm_loss", sum_lm / n},
                                   {"aux_loss", sum_aux / n},
-                                  {"mimick", batch.mimick},
+                                  {"mimick", mimick},
                                   {"lr", lr},
                                   {"grad_norm", sum_grad / n},
                                   {"tokens_per_second", interval_tokens / std::max(seconds, 1e-9)},
                                   {"cpu_ms_per_batch", 1e3 * sum_cpu / n},
                                   {"gpu_ms_per_step", 1e3 * sum_gpu / n}});
       interval_start = Clock::now();
-      wait_before = prefetcher.wait_seconds();
+      wait_before = wait_seconds();
       n = interval_tokens = 0;
       sum_loss = sum_lm = sum_aux = sum_cpu = sum_gpu = sum_grad = 0;
     }
@@ -480,12 +667,24 @@ absl::Status Train(const HypernetTrainOptions& o) {
       history["valid"].push_back(result);
     }
     if (is_save_step(done)) {
-      RETURN_IF_ERROR(Save(o, hypernet, optimizer, tokenizer_json_path, batch.sampler_state,
-                           history, elapsed(), tokens_seen));
-      std::cout << "saved " << o.output_dir << " at step " << done << std::endl;
+      std::vector<std::pair<int64_t, std::string>> mine;
+      for (size_t i = 0; i < local_shards.size(); ++i) {
+        mine.emplace_back(local_shards[i], std::move(batches[i].sampler_state));
+      }
+      ASSIGN_OR_RETURN(
+          std::vector<std::string> packed,
+          comm->GatherToRoot(absl::StrCat("sampler_states/", done), PackShardStates(mine)));
+      if (root) {
+        std::vector<std::string> sampler_states(shards);
+        for (const std::string& p : packed) RETURN_IF_ERROR(UnpackShardStates(p, &sampler_states));
+        RETURN_IF_ERROR(Save(o, hypernet, optimizer, tokenizer_json_path, sampler_states, history,
+                             elapsed(), tokens_seen));
+        std::cout << "saved " << o.output_dir << " at step " << done << std::endl;
+      }
     }
   }
-  return absl::OkStatus();
+  // Rank 0 serves the store: everyone leaves together.
+  return comm->Barrier();
 }
 
 }  // namespace

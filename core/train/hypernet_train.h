@@ -10,6 +10,14 @@
 // the original) plus resumable trainer state: optimizer.safetensors (AdamW masters and moments),
 // sampler_state.txt (queue counts + RNG), trainer_state.json (step, options, history) and
 // loss_curve.png. Every other random choice is a function of (seed, step).
+//
+// Data parallel (docs/training.md): each step is `shards` batches of batch_size texts, each with
+// its own sampled tokenizer and random stream (a function of (seed, step, shard)), spread over
+// the ranks of `distributed` (shard k on rank k mod world size). Gradients are summed over the
+// ranks (c10d all-reduce) with the LM loss normalised by the step's total label count, so N ranks
+// make the update one process makes over all shards; rank 0 logs, validates and saves. The
+// checkpoint holds one sampler state per shard (sampler_state.txt, sampler_state.<k>.txt) and no
+// world size: any world size that divides the shards resumes it.
 #ifndef ZETT_CORE_TRAIN_HYPERNET_TRAIN_H_
 #define ZETT_CORE_TRAIN_HYPERNET_TRAIN_H_
 
@@ -17,6 +25,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "core/train/distributed.h"
 
 namespace zett {
 
@@ -40,7 +49,8 @@ struct HypernetTrainOptions {
   double noise_std = 4.0;
   // Optimisation.
   int64_t steps = 3000;
-  int64_t batch_size = 32;
+  int64_t batch_size = 32;  // texts per shard
+  int64_t shards = 0;       // batches per step over all ranks; 0 = world size (or the checkpoint's)
   int64_t seq_len = 256;
   int64_t text_bytes = 0;  // bytes per training text; 0 = 4 × seq_len
   double lr = 3e-4;
@@ -65,7 +75,8 @@ struct HypernetTrainOptions {
   int64_t valid_tokenizers = 2;  // fixed sampled tokenizers for validation
   int64_t valid_texts_per_language = 4;
   bool resume = true;
-  int64_t stop_after = 0;  // > 0: stop (after saving) at this step
+  int64_t stop_after = 0;          // > 0: stop (after saving) at this step
+  DistributedOptions distributed;  // world size 1: a single process
 };
 
 // Trains, printing a progress line every log_every steps (loss, LM loss, aux loss, lr, tokens/s,

@@ -55,6 +55,18 @@ absl::StatusOr<HypernetTrainOptions> ParseOptions(const std::vector<std::string>
                    flags.GetInt("valid_texts_per_language", o.valid_texts_per_language));
   ASSIGN_OR_RETURN(o.resume, flags.GetBool("resume", o.resume));
   ASSIGN_OR_RETURN(o.stop_after, flags.GetInt("stop_after", o.stop_after));
+  ASSIGN_OR_RETURN(o.shards, flags.GetInt("shards", o.shards));
+  // Data parallel: torchrun's environment (RANK, WORLD_SIZE, ...), overridden by flags.
+  ASSIGN_OR_RETURN(o.distributed, DistributedOptionsFromEnv());
+  DistributedOptions& d = o.distributed;
+  ASSIGN_OR_RETURN(d.world_size, flags.GetInt("world_size", d.world_size));
+  ASSIGN_OR_RETURN(d.rank, flags.GetInt("rank", d.rank));
+  ASSIGN_OR_RETURN(d.local_rank, flags.GetInt("local_rank", d.local_rank));
+  d.master_addr = flags.GetString("master_addr", d.master_addr);
+  ASSIGN_OR_RETURN(d.master_port, flags.GetInt("master_port", d.master_port));
+  d.backend = flags.GetString("dist_backend", d.backend);
+  ASSIGN_OR_RETURN(d.timeout_seconds, flags.GetInt("dist_timeout", d.timeout_seconds));
+  RETURN_IF_ERROR(ValidateDistributedOptions(d));
   RETURN_IF_ERROR(flags.CheckAllUsed());
   if (o.log_every <= 0 || o.eval_every <= 0 || o.save_every <= 0) {
     return absl::InvalidArgumentError("--log_every, --eval_every and --save_every must be > 0");
