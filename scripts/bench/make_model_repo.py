@@ -44,7 +44,9 @@ class Random:
 
     def normal_bf16(self, count, std):
         if np is not None:
-            data = (self.rng.standard_normal(count, dtype=np.float32) * np.float32(std)).tobytes()
+            x = self.rng.standard_normal(count, dtype=np.float32)
+            x *= np.float32(std)
+            return (x.view(np.uint32) >> 16).astype("<u2").tobytes()  # = fp32_to_bf16
         else:
             gauss = self.rng.gauss
             data = struct.pack(f"<{count}f", *(gauss(0.0, std) for _ in range(count)))

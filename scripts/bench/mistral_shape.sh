@@ -15,6 +15,7 @@
 #          ZETT_NPM=DIR         folder holding tokenizer-{llama2,gpt2,llama3}/models/tokenizer.json
 #                               (default .cache/npm/node_modules/@lenml)
 #          BENCH_PORT=27351     loopback port of the server
+#          PYTHON=python3       the interpreter with torch (the other scripts need only the stdlib)
 #          BENCH_REBUILD=1      rebuild the four binaries first when BUILD_DIR has a build.ninja;
 #                               without one (a fresh host), .debs/sysroot.tar.xz is used to build them
 set -euo pipefail
@@ -33,8 +34,9 @@ log() { echo "mistral_shape: $*" >&2; }
 sysroot=${ZETT_SYSROOT:-/tmp/zett-sysroot}
 [ -d "$sysroot/usr/lib/x86_64-linux-gnu" ] &&
   export LD_LIBRARY_PATH="$sysroot/usr/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}"
+py=${PYTHON:-python3}
 have_torch=0
-if torch_dir=$(python3 -c 'import torch, os; print(os.path.dirname(torch.__file__))' 2>/dev/null); then
+if torch_dir=$("$py" -c 'import torch, os; print(os.path.dirname(torch.__file__))' 2>/dev/null); then
   have_torch=1
   export LD_LIBRARY_PATH="$torch_dir/lib:${LD_LIBRARY_PATH:-}"
 fi
@@ -46,7 +48,7 @@ case "$shape" in
 esac
 hidden=$d intermediate=$((2 * d)) layers=3 maxlen=7
 device=cpu
-if [ "$have_torch" = 1 ] && python3 -c 'import torch,sys; sys.exit(0 if torch.cuda.is_available() else 1)'; then
+if [ "$have_torch" = 1 ] && "$py" -c 'import torch,sys; sys.exit(0 if torch.cuda.is_available() else 1)'; then
   device=cuda
 fi
 [ "$shape" = tiny ] && device=cpu
@@ -106,7 +108,7 @@ log "C++ forward: $rows rows x $maxlen, bf16, $device"
 
 if [ "$have_torch" = 1 ]; then
   log "PyTorch: matmul rate and eager forward"
-  python3 scripts/bench/torch_bench.py --hypernet "$version_dir/hypernet" \
+  "$py" scripts/bench/torch_bench.py --hypernet "$version_dir/hypernet" \
     --inputs "$out/forward_inputs.safetensors" --cxx-output "$out/cxx_forward.safetensors" \
     --out "$out/torch.json" --device "$device" --matmul-n "$matmul_n" --reps "$reps" ||
     log "torch_bench failed (the table shows - for its rows)"

@@ -48,6 +48,8 @@ def number(x):
 
 
 def fmt(x, digits=1, suffix=""):
+    if x is not None and 0 < abs(x) < 1 and digits < 3:
+        digits = 3  # tiny dry-run shapes
     return "-" if x is None else f"{x:.{digits}f}{suffix}"
 
 
