@@ -31,9 +31,9 @@ mkdir -p "$out"
 log() { echo "mistral_shape: $*" >&2; }
 
 # Runtime libraries as scripts/gpu/build_and_test.sh sets them (sysroot + the wheel's LibTorch).
+# (The sysroot's folder is added even before a fresh host's build unpacks it.)
 sysroot=${ZETT_SYSROOT:-/tmp/zett-sysroot}
-[ -d "$sysroot/usr/lib/x86_64-linux-gnu" ] &&
-  export LD_LIBRARY_PATH="$sysroot/usr/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}"
+export LD_LIBRARY_PATH="$sysroot/usr/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}"
 py=${PYTHON:-python3}
 have_torch=0
 if torch_dir=$("$py" -c 'import torch, os; print(os.path.dirname(torch.__file__))' 2>/dev/null); then
@@ -61,8 +61,9 @@ if [ ! -f "$build/build.ninja" ] && [ -f .debs/sysroot.tar.xz ]; then
     bash scripts/gpu/build_and_test.sh "$build" > "$out/build.log" 2>&1 || true
 elif [ "${BENCH_REBUILD:-1}" = 1 ] && [ -f "$build/build.ninja" ]; then
   log "rebuilding ${bins[*]##*/} in $build"
-  cmake --build "$build" --target zett-server zett-manifest zett hypernet_forward > "$out/build.log" 2>&1 ||
-    { tail -30 "$out/build.log"; exit 1; }
+  PATH="/usr/local/cuda/bin:$sysroot/usr/bin:$PATH" \
+    cmake --build "$build" --target zett-server zett-manifest zett hypernet_forward \
+    > "$out/build.log" 2>&1 || { tail -30 "$out/build.log" >&2; log "rebuild failed; using what is there"; }
 fi
 for b in "${bins[@]}"; do
   [ -x "$build/$b" ] || { log "missing $build/$b (build with scripts/gpu/build_and_test.sh)"; exit 1; }
