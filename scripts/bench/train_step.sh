@@ -7,8 +7,7 @@
 #   env: OURS_STEPS (default 200), TORCH_STEPS (50), COMPILE=0 skips the torch.compile variant;
 #   for a CPU smoke test of the script itself: DEVICE=cpu B=4 T=32 K=600 LOG_EVERY=2
 #   TORCH_WARMUP=1 TORCH_STEPS=2 OURS_STEPS=6 COMPILE=0.
-# Needs on the GPU host: BUILD_DIR configured by scripts/gpu/build_and_test.sh (zett-train is
-# built here if missing), .debs/sysroot.tar.xz (unpacked to /tmp/zett-sysroot if not yet),
+# Needs on the GPU host: .debs/sysroot.tar.xz (unpacked to /tmp/zett-sysroot if not yet),
 # data/corpus/train/*.txt or data/bundle.tar.xz, torch + transformers in python3.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -33,9 +32,12 @@ if [ ! -d data/corpus/train ]; then
   [ -f data/bundle.tar.xz ] || { echo "missing data/corpus/train and data/bundle.tar.xz" >&2; exit 1; }
   mkdir -p data && tar -C data -xJf data/bundle.tar.xz
 fi
-if [ -f "$build/CMakeCache.txt" ]; then
-  cmake --build "$build" -j"$(nproc)" --target zett-train 2>&1 | grep -E "error|FAILED"
+if [ ! -f "$build/CMakeCache.txt" ]; then  # a fresh host: configure as build_and_test.sh does
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DZETT_WITH_CUDA=ON \
+    -DZETT_SYSROOT="$sysroot" -DZETT_TORCH_DIR="$torch_dir" > "$out/configure.log" 2>&1 ||
+    { tail -20 "$out/configure.log"; exit 1; }
 fi
+cmake --build "$build" -j"$(nproc)" --target zett-train 2>&1 | grep -E "error|FAILED"
 bin="$build/core/train/zett-train"
 [ -x "$bin" ] || { echo "no $bin: run scripts/gpu/build_and_test.sh $build first" >&2; exit 1; }
 
