@@ -16,6 +16,7 @@
 #include "core/tokenizer/surface_form.h"
 #include "core/tokenizer/tokenizer_file.h"
 #include "core/transfer/source_embeddings.h"
+#include "core/transfer/target_rows.h"
 #include "core/util/status_macros.h"
 
 namespace zett::server {
@@ -140,13 +141,11 @@ class HypernetModel final : public LoadedModel {
       info.special = flags & tk::kSpecial;
       info.truncated = flags & tk::kTruncated;
       info.added = flags & tk::kAddedByConversion;
-      // zett writes a special token's row as [original special id, pad…]; it keeps the
-      // original model's embeddings when that id is one of the original's own rows.
-      const int32_t first = decomposition.ids[i * L];
-      if (copy_specials && info.special && first >= 0 && first < config.original_vocab_size &&
-          (L == 1 || decomposition.ids[i * L + 1] == decomposition.pad_id)) {
+      // Special tokens keep the original model's rows (core/transfer/target_rows.h).
+      const int32_t source = OriginalRowSource(decomposition, i, config.original_vocab_size);
+      if (copy_specials && source >= 0) {
         info.copied = true;
-        prepared.copy_source_id[i] = first;
+        prepared.copy_source_id[i] = source;
       }
     }
     prepared.decomposition = std::move(decomposition.ids);
@@ -167,9 +166,9 @@ class HypernetModel final : public LoadedModel {
     forward_options.chunk_rows = chunk_rows_;
     HypernetOutput out;
     try {
-      ASSIGN_OR_RETURN(out, hypernet_.ForwardProjected(surface_forms, projected_, stacked_device(),
-                                                       lang, forward_options));
-      OverwriteCopiedRows(batch, &out);
+      ASSIGN_OR_RETURN(
+          out, PredictTargetRows(hypernet_, surface_forms, projected_, stacked_device(), lang,
+                                 forward_options, batch.copy_source_id, source_));
     } catch (const std::exception& e) {
       return absl::InternalError(absl::StrCat("hypernetwork forward failed: ", e.what()));
     }
@@ -211,30 +210,6 @@ class HypernetModel final : public LoadedModel {
 
  private:
   const at::Tensor& stacked_device() const { return stacked_device_; }
-
-  // Special tokens keep the base model's own rows (zett's transfer.py does the same).
-  void OverwriteCopiedRows(const RowBatch& batch, HypernetOutput* out) const {
-    std::vector<int64_t> rows, sources;
-    for (size_t i = 0; i < batch.copy_source_id.size(); ++i) {
-      if (batch.copy_source_id[i] >= 0) {
-        rows.push_back(static_cast<int64_t>(i));
-        sources.push_back(batch.copy_source_id[i]);
-      }
-    }
-    if (rows.empty()) return;
-    const at::Device device = out->embeddings_in.device();
-    at::Tensor row_index = at::tensor(rows, at::kLong).to(device);
-    at::Tensor source_index = at::tensor(sources, at::kLong);
-    auto copy = [&](at::Tensor& predicted, const at::Tensor& original) {
-      predicted.index_put_(
-          {row_index}, original.index_select(0, source_index).to(device, predicted.scalar_type()));
-    };
-    copy(out->embeddings_in, source_.input);
-    if (out->embeddings_out.defined() && source_.output.defined()) {
-      copy(out->embeddings_out, source_.output);
-    }
-    if (out->bias.defined() && source_.output_bias.defined()) copy(out->bias, source_.output_bias);
-  }
 
   Hypernet hypernet_;
   std::unique_ptr<tk::Tokenizer> original_;

@@ -21,6 +21,12 @@ int HypernetTrainCommand(const std::vector<std::string>& args);
 // safetensors. The parity oracle (scripts/parity/backbones.py) compares it with transformers.
 int LogitsCommand(const std::vector<std::string>& args);
 
+// zett-train eval --base=DIR [--hypernet=DIR] --target_tokenizer=PATH,… --text=FILE,…
+//   --method=original,hypernet,fvt,lexical,random --out=FILE [--markdown=FILE] [options]
+// Bits per byte and tokens per byte per text × tokenizer × method (core/eval/evaluation.h,
+// docs/evaluation.md). Dashed spellings (--target-tokenizer) and repeated list flags work too.
+int EvalCommand(const std::vector<std::string>& args);
+
 }  // namespace zett
 
 #endif  // ZETT_CORE_TRAIN_COMMANDS_H_

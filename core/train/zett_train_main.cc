@@ -23,6 +23,8 @@ const std::vector<Subcommand>& Subcommands() {
        zett::HypernetTrainCommand},
       {"logits", "run a Hugging Face checkpoint on ids and write its logits (parity checks)",
        zett::LogitsCommand},
+      {"eval", "bits/byte of the base LM with its own and with transferred tokenizers",
+       zett::EvalCommand},
   };
   return kSubcommands;
 }
