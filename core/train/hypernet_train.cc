@@ -588,10 +588,13 @@ absl::Status Train(const HypernetTrainOptions& o) {
     // The step's loss is that of all shards as one batch: LM nats over the step's labels (all
     // ranks') plus aux_weight × the shards' mean auxiliary loss. Each shard backpropagates its
     // part, so the gradients summed over ranks are those of the step's loss.
-    at::Tensor token_count =
-        at::full({1}, static_cast<double>(local_tokens), on_device.dtype(at::kDouble));
-    RETURN_IF_ERROR(comm->AllReduceSum({token_count}));
-    const int64_t step_tokens = std::llround(token_count.item<double>());
+    int64_t step_tokens = local_tokens;
+    if (world > 1) {  // (one process needs no device round trip)
+      at::Tensor count =
+          at::full({1}, static_cast<double>(local_tokens), on_device.dtype(at::kDouble));
+      RETURN_IF_ERROR(comm->AllReduceSum({count}));
+      step_tokens = std::llround(count.item<double>());
+    }
     const double lm_scale = 1.0 / std::max<int64_t>(1, step_tokens);
     const double aux_scale = (mimick ? 1.0 : o.aux_weight) / shards;
     at::Tensor lm_nats = at::zeros({}, on_device.dtype(at::kFloat));
