@@ -25,6 +25,10 @@ const std::map<std::string, Command>& Commands() {
       {"transfer",
        {zett::cli::RunTransfer,
         "--server ADDR --model NAME --tokenizer PATH --out DIR [--dtype fp32|bf16|fp16]"}},
+      {"apply",
+       {zett::cli::RunApply,
+        "--base DIR --tokenizer PATH --out DIR (--server ADDR --model NAME | --embeddings DIR) "
+        "[--dtype fp32|bf16|fp16] [--tokenizer-config PATH] [--force]"}},
       {"models", {zett::cli::RunModels, "--server ADDR [--model NAME]"}},
       {"health", {zett::cli::RunHealth, "--server ADDR [--service NAME]"}},
       {"bench",

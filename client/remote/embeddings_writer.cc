@@ -7,7 +7,6 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
-#include "core/io/safetensors.h"
 
 namespace zett::client {
 
@@ -24,20 +23,10 @@ std::string TensorName(v1::Matrix matrix) {
   }
 }
 
-absl::Status WriteTransferResult(const std::string& dir, const TransferResult& result) {
-  std::error_code error;
-  std::filesystem::create_directories(dir, error);
-  if (error) return absl::InternalError(absl::StrCat("cannot create ", dir, ": ", error.message()));
-
+absl::StatusOr<TensorMap> TransferTensors(const TransferResult& result) {
   at::ScalarType type = at::kFloat;
-  std::string dtype_name = "fp32";
-  if (result.header.dtype() == v1::DTYPE_BF16) {
-    type = at::kBFloat16;
-    dtype_name = "bf16";
-  } else if (result.header.dtype() == v1::DTYPE_FP16) {
-    type = at::kHalf;
-    dtype_name = "fp16";
-  }
+  if (result.header.dtype() == v1::DTYPE_BF16) type = at::kBFloat16;
+  if (result.header.dtype() == v1::DTYPE_FP16) type = at::kHalf;
   TensorMap tensors;
   try {
     for (const auto& [matrix, data] : result.matrices) {
@@ -49,8 +38,21 @@ absl::Status WriteTransferResult(const std::string& dir, const TransferResult& r
               .clone();
     }
   } catch (const std::exception& e) {
-    return absl::InternalError(absl::StrCat("building tensors for ", dir, ": ", e.what()));
+    return absl::InternalError(absl::StrCat("building tensors: ", e.what()));
   }
+  return tensors;
+}
+
+absl::Status WriteTransferResult(const std::string& dir, const TransferResult& result) {
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error) return absl::InternalError(absl::StrCat("cannot create ", dir, ": ", error.message()));
+
+  std::string dtype_name = "fp32";
+  if (result.header.dtype() == v1::DTYPE_BF16) dtype_name = "bf16";
+  if (result.header.dtype() == v1::DTYPE_FP16) dtype_name = "fp16";
+  absl::StatusOr<TensorMap> tensors = TransferTensors(result);
+  if (!tensors.ok()) return tensors.status();
   const SafetensorsMetadata metadata = {
       {"format", "pt"},
       {"zett_model", result.header.model()},
@@ -58,7 +60,7 @@ absl::Status WriteTransferResult(const std::string& dir, const TransferResult& r
       {"zett_dtype", dtype_name},
       {"zett_tied_embeddings", result.header.tied_embeddings() ? "true" : "false"}};
   if (absl::Status status =
-          WriteSafetensors(absl::StrCat(dir, "/", kEmbeddingsFile), tensors, metadata);
+          WriteSafetensors(absl::StrCat(dir, "/", kEmbeddingsFile), *tensors, metadata);
       !status.ok()) {
     return status;
   }

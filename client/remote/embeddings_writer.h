@@ -9,7 +9,9 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "client/remote/transfer_client.h"
+#include "core/io/safetensors.h"
 
 namespace zett::client {
 
@@ -18,6 +20,10 @@ inline constexpr char kVocabularyFile[] = "vocabulary.json";
 
 // Safetensors tensor name of each matrix.
 std::string TensorName(v1::Matrix matrix);
+
+// The matrices of `result` as CPU tensors named as in embeddings.safetensors, in the stream's
+// dtype (the bytes copied).
+absl::StatusOr<TensorMap> TransferTensors(const TransferResult& result);
 
 // Creates `dir` if needed and writes both files.
 absl::Status WriteTransferResult(const std::string& dir, const TransferResult& result);

@@ -12,8 +12,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "client/apply/transferred_model.h"
 #include "client/remote/embeddings_writer.h"
 #include "client/remote/transfer_client.h"
+#include "core/io/json_file.h"
+#include "core/io/safetensors.h"
 
 namespace zett::cli {
 namespace {
@@ -23,7 +26,8 @@ const std::vector<std::string> kConnectionFlags = {"--server", "--bearer-token-f
 
 // --flag VALUE pairs; anything else is an error naming the flag.
 absl::StatusOr<std::map<std::string, std::string>> ParseFlags(const std::vector<std::string>& args,
-                                                              std::vector<std::string> allowed) {
+                                                              std::vector<std::string> allowed,
+                                                              bool server_required = true) {
   allowed.insert(allowed.end(), kConnectionFlags.begin(), kConnectionFlags.end());
   std::map<std::string, std::string> values;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -36,7 +40,9 @@ absl::StatusOr<std::map<std::string, std::string>> ParseFlags(const std::vector<
     values[args[i]] = args[i + 1];
     ++i;
   }
-  if (!values.count("--server")) return absl::InvalidArgumentError("--server ADDR is required");
+  if (server_required && !values.count("--server")) {
+    return absl::InvalidArgumentError("--server ADDR is required");
+  }
   return values;
 }
 
@@ -82,26 +88,16 @@ void DrawProgress(uint64_t done, uint64_t total) {
   if (done == total) std::fprintf(stderr, "\n");
 }
 
-}  // namespace
-
-int RunTransfer(const std::vector<std::string>& args) {
-  auto flags = ParseFlags(args, {"--model", "--tokenizer", "--out", "--version", "--dtype",
-                                 "--token-kind", "--special-tokens", "--language"});
-  if (!flags.ok()) return Fail("transfer", flags.status());
-  for (const char* required : {"--model", "--tokenizer", "--out"}) {
-    if (!flags->count(required)) {
-      return Fail("transfer", absl::InvalidArgumentError(absl::StrCat(required, " is required")));
-    }
-  }
-  auto options = ConnectionOptions(*flags);
-  if (!options.ok()) return Fail("transfer", options.status());
-
+// The TransferRequest of --model, --tokenizer and the transfer option flags; `default_dtype`
+// where --dtype is absent.
+absl::StatusOr<v1::TransferRequest> BuildTransferRequest(
+    const std::map<std::string, std::string>& flags, const std::string& default_dtype) {
   v1::TransferRequest request;
-  request.set_model(flags->at("--model"));
-  if (auto it = flags->find("--version"); it != flags->end()) {
+  request.set_model(flags.at("--model"));
+  if (auto it = flags.find("--version"); it != flags.end()) {
     int64_t version = 0;
     if (!absl::SimpleAtoi(it->second, &version) || version < 0) {
-      return Fail("transfer", absl::InvalidArgumentError("--version: not a version number"));
+      return absl::InvalidArgumentError("--version: not a version number");
     }
     request.set_version(version);
   }
@@ -112,38 +108,60 @@ int RunTransfer(const std::vector<std::string>& args) {
       {"sentencepiece", v1::TOKEN_KIND_SENTENCEPIECE},
       {"wordpiece", v1::TOKEN_KIND_WORDPIECE},
       {"text", v1::TOKEN_KIND_TEXT}};
-  const std::string dtype = flags->count("--dtype") ? flags->at("--dtype") : "fp32";
-  const std::string kind = flags->count("--token-kind") ? flags->at("--token-kind") : "byte_level";
-  if (!dtypes.count(dtype)) {
-    return Fail("transfer", absl::InvalidArgumentError("--dtype: one of fp32, bf16, fp16"));
-  }
+  const std::string dtype = flags.count("--dtype") ? flags.at("--dtype") : default_dtype;
+  const std::string kind = flags.count("--token-kind") ? flags.at("--token-kind") : "byte_level";
+  if (!dtypes.count(dtype)) return absl::InvalidArgumentError("--dtype: one of fp32, bf16, fp16");
   if (!kinds.count(kind)) {
-    return Fail("transfer", absl::InvalidArgumentError(
-                                "--token-kind: one of byte_level, sentencepiece, wordpiece, text"));
+    return absl::InvalidArgumentError(
+        "--token-kind: one of byte_level, sentencepiece, wordpiece, text");
   }
   request.mutable_options()->set_dtype(dtypes.at(dtype));
-  if (auto it = flags->find("--special-tokens"); it != flags->end()) {
+  if (auto it = flags.find("--special-tokens"); it != flags.end()) {
     if (it->second != "copy" && it->second != "predict") {
-      return Fail("transfer", absl::InvalidArgumentError("--special-tokens: copy or predict"));
+      return absl::InvalidArgumentError("--special-tokens: copy or predict");
     }
     request.mutable_options()->set_special_tokens(it->second == "copy"
                                                       ? v1::SPECIAL_TOKEN_POLICY_COPY_ORIGINAL
                                                       : v1::SPECIAL_TOKEN_POLICY_PREDICT);
   }
-  if (auto it = flags->find("--language"); it != flags->end()) {
+  if (auto it = flags.find("--language"); it != flags.end()) {
     request.mutable_options()->set_language(it->second);
   }
   if (absl::Status status =
-          client::SetTokenizerFromFile(flags->at("--tokenizer"), kinds.at(kind), &request);
+          client::SetTokenizerFromFile(flags.at("--tokenizer"), kinds.at(kind), &request);
       !status.ok()) {
-    return Fail("transfer", status);
+    return status;
   }
+  return request;
+}
+
+const std::vector<std::string> kTransferFlags = {"--model",   "--tokenizer",  "--version",
+                                                 "--dtype",   "--token-kind", "--special-tokens",
+                                                 "--language"};
+
+}  // namespace
+
+int RunTransfer(const std::vector<std::string>& args) {
+  std::vector<std::string> allowed = kTransferFlags;
+  allowed.push_back("--out");
+  auto flags = ParseFlags(args, allowed);
+  if (!flags.ok()) return Fail("transfer", flags.status());
+  for (const char* required : {"--model", "--tokenizer", "--out"}) {
+    if (!flags->count(required)) {
+      return Fail("transfer", absl::InvalidArgumentError(absl::StrCat(required, " is required")));
+    }
+  }
+  auto options = ConnectionOptions(*flags);
+  if (!options.ok()) return Fail("transfer", options.status());
+  absl::StatusOr<v1::TransferRequest> request = BuildTransferRequest(*flags, "fp32");
+  if (!request.ok()) return Fail("transfer", request.status());
+  const std::string dtype = flags->count("--dtype") ? flags->at("--dtype") : "fp32";
 
   auto channel = client::MakeChannel(*options);
   if (!channel.ok()) return Fail("transfer", channel.status());
   client::TransferClient transfer_client(*channel, *options);
   const absl::Time start = absl::Now();
-  absl::StatusOr<client::TransferResult> result = transfer_client.Transfer(request, DrawProgress);
+  absl::StatusOr<client::TransferResult> result = transfer_client.Transfer(*request, DrawProgress);
   if (!result.ok()) return Fail("transfer", result.status());
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
   if (absl::Status status = client::WriteTransferResult(flags->at("--out"), *result);
@@ -167,6 +185,118 @@ int RunTransfer(const std::vector<std::string>& args) {
       trailer.total_seconds(), trailer.predict_seconds(),
       static_cast<unsigned long long>(trailer.truncated_tokens()),
       result->header.cache_hit() ? "true" : "false", flags->at("--out").c_str());
+  return 0;
+}
+
+namespace {
+
+std::string IdText(const apply::SpecialToken& token) {
+  return token.id ? absl::StrCat(*token.id) : "null";
+}
+
+// The stream dtype that matches the base checkpoint's torch_dtype (fp32 when unknown).
+std::string BaseDtype(const std::string& base_dir) {
+  absl::StatusOr<nlohmann::json> config = ReadJsonFile(base_dir + "/config.json");
+  if (!config.ok() || !config->is_object() || !config->contains("torch_dtype") ||
+      !(*config)["torch_dtype"].is_string()) {
+    return "fp32";
+  }
+  const std::string dtype = (*config)["torch_dtype"].get<std::string>();
+  if (dtype == "bfloat16") return "bf16";
+  if (dtype == "float16") return "fp16";
+  return "fp32";
+}
+
+}  // namespace
+
+int RunApply(const std::vector<std::string>& args) {
+  // --force is the one flag without a value.
+  std::vector<std::string> rest;
+  apply::ApplyOptions apply_options;
+  for (const std::string& arg : args) {
+    if (arg == "--force") {
+      apply_options.force = true;
+    } else {
+      rest.push_back(arg);
+    }
+  }
+  std::vector<std::string> allowed = kTransferFlags;
+  allowed.insert(allowed.end(), {"--base", "--out", "--embeddings", "--tokenizer-config"});
+  auto flags = ParseFlags(rest, allowed, /*server_required=*/false);
+  if (!flags.ok()) return Fail("apply", flags.status());
+  for (const char* required : {"--base", "--tokenizer", "--out"}) {
+    if (!flags->count(required)) {
+      return Fail("apply", absl::InvalidArgumentError(absl::StrCat(required, " is required")));
+    }
+  }
+  if (flags->count("--embeddings") == flags->count("--server")) {
+    return Fail("apply", absl::InvalidArgumentError(
+                             "give either --server ADDR --model NAME (transfer now) or "
+                             "--embeddings DIR (a `zett transfer` output)"));
+  }
+  if (auto it = flags->find("--tokenizer-config"); it != flags->end()) {
+    apply_options.tokenizer_config = it->second;
+  }
+  const std::string base = flags->at("--base");
+
+  apply::TransferredEmbeddings embeddings;
+  if (auto it = flags->find("--embeddings"); it != flags->end()) {
+    auto read = ReadSafetensors(absl::StrCat(it->second, "/", client::kEmbeddingsFile));
+    if (!read.ok()) return Fail("apply", read.status());
+    embeddings.tensors = std::move(*read);
+    auto table = ReadJsonFile(absl::StrCat(it->second, "/", client::kVocabularyFile));
+    if (!table.ok()) return Fail("apply", table.status());
+    if (!table->is_array()) {
+      return Fail("apply", absl::InvalidArgumentError(absl::StrCat(
+                               it->second, "/", client::kVocabularyFile, ": not a list")));
+    }
+    for (const nlohmann::json& entry : *table) {
+      if (!entry.is_object() || !entry.contains("token") || !entry["token"].is_string()) {
+        return Fail("apply",
+                    absl::InvalidArgumentError(absl::StrCat(
+                        it->second, "/", client::kVocabularyFile, ": entry without token")));
+      }
+      embeddings.tokens.push_back(entry["token"].get<std::string>());
+      embeddings.special.push_back(entry.value("special", false));
+    }
+  } else {
+    if (!flags->count("--model")) {
+      return Fail("apply", absl::InvalidArgumentError("--model is required with --server"));
+    }
+    auto options = ConnectionOptions(*flags);
+    if (!options.ok()) return Fail("apply", options.status());
+    absl::StatusOr<v1::TransferRequest> request = BuildTransferRequest(*flags, BaseDtype(base));
+    if (!request.ok()) return Fail("apply", request.status());
+    auto channel = client::MakeChannel(*options);
+    if (!channel.ok()) return Fail("apply", channel.status());
+    client::TransferClient transfer_client(*channel, *options);
+    absl::StatusOr<client::TransferResult> result =
+        transfer_client.Transfer(*request, DrawProgress);
+    if (!result.ok()) return Fail("apply", result.status());
+    absl::StatusOr<TensorMap> tensors = client::TransferTensors(*result);
+    if (!tensors.ok()) return Fail("apply", tensors.status());
+    embeddings.tensors = std::move(*tensors);
+    for (const v1::TokenEntry& entry : result->vocabulary) {
+      embeddings.tokens.push_back(entry.token());
+      embeddings.special.push_back(entry.special());
+    }
+  }
+
+  const std::string out = flags->at("--out");
+  absl::StatusOr<apply::ApplySummary> summary =
+      apply::WriteTransferredModel(base, flags->at("--tokenizer"), embeddings, out, apply_options);
+  if (!summary.ok()) return Fail("apply", summary.status());
+  std::printf(
+      "applied out=%s architecture=%s vocab=%lld d=%lld tied=%s bos=%s eos=%s pad=%s unk=%s "
+      "replaced=%s rows_by_surface_form=%lld rows_by_role=%lld rows_mean=%lld "
+      "special_tokens_from=%s\n",
+      out.c_str(), summary->architecture.c_str(), static_cast<long long>(summary->vocab_size),
+      static_cast<long long>(summary->hidden_size), summary->tied ? "true" : "false",
+      IdText(summary->bos).c_str(), IdText(summary->eos).c_str(), IdText(summary->pad).c_str(),
+      IdText(summary->unk).c_str(), absl::StrJoin(summary->replaced_tensors, ",").c_str(),
+      static_cast<long long>(summary->rows_by_surface_form),
+      static_cast<long long>(summary->rows_by_role), static_cast<long long>(summary->rows_mean),
+      summary->special_tokens_source.c_str());
   return 0;
 }
 

@@ -8,28 +8,19 @@
 #include "core/util/status_macros.h"
 
 namespace zett {
-namespace {
 
-struct EmbeddingNames {
-  const char* input;
-  const char* output;
-  const char* output_bias;  // may be absent from the checkpoint
-};
-
-absl::StatusOr<EmbeddingNames> NamesFor(const std::string& architecture) {
+absl::StatusOr<EmbeddingTensorNames> EmbeddingTensorNamesFor(const std::string& architecture) {
   if (architecture == "LlamaForCausalLM" || architecture == "MistralForCausalLM" ||
       architecture == "Qwen2ForCausalLM") {
-    return EmbeddingNames{"model.embed_tokens.weight", "lm_head.weight", ""};
+    return EmbeddingTensorNames{"model.embed_tokens.weight", "lm_head.weight", ""};
   }
   if (architecture == "XLMRobertaForMaskedLM" || architecture == "RobertaForMaskedLM") {
-    return EmbeddingNames{"roberta.embeddings.word_embeddings.weight", "lm_head.decoder.weight",
-                          "lm_head.bias"};
+    return EmbeddingTensorNames{"roberta.embeddings.word_embeddings.weight",
+                                "lm_head.decoder.weight", "lm_head.bias"};
   }
   return absl::InvalidArgumentError(
       absl::StrCat("unsupported base architecture \"", architecture, "\""));
 }
-
-}  // namespace
 
 at::Tensor SourceEmbeddings::Stacked() const {
   return tied() ? input : at::cat({input, output}, /*dim=*/1);
@@ -44,7 +35,7 @@ absl::StatusOr<SourceEmbeddings> LoadSourceEmbeddings(const std::string& dir) {
   }
   SourceEmbeddings result;
   result.architecture = config["architectures"][0].get<std::string>();
-  ASSIGN_OR_RETURN(EmbeddingNames names, NamesFor(result.architecture));
+  ASSIGN_OR_RETURN(EmbeddingTensorNames names, EmbeddingTensorNamesFor(result.architecture));
   // HF's default is tied; an explicit output matrix in the checkpoint wins only when untied.
   const bool tie = config.value("tie_word_embeddings", true);
   ASSIGN_OR_RETURN(TensorMap tensors, ReadSafetensorsDir(dir));
@@ -68,7 +59,7 @@ absl::StatusOr<SourceEmbeddings> LoadSourceEmbeddings(const std::string& dir) {
     }
     result.output = output->second;
   }
-  if (*names.output_bias != '\0') {
+  if (!names.output_bias.empty()) {
     auto bias = tensors.find(names.output_bias);
     if (bias != tensors.end()) result.output_bias = bias->second;
   }

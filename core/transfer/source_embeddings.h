@@ -24,6 +24,15 @@ struct SourceEmbeddings {
   at::Tensor Stacked() const;
 };
 
+// Hugging Face tensor names of the embedding matrices of a base architecture
+// (config.json's architectures[0]); `output_bias` is "" where the architecture has none.
+struct EmbeddingTensorNames {
+  std::string input;
+  std::string output;
+  std::string output_bias;
+};
+absl::StatusOr<EmbeddingTensorNames> EmbeddingTensorNamesFor(const std::string& architecture);
+
 // Reads `dir`/config.json and the safetensors weights (single file or sharded). Supports the
 // Llama family (model.embed_tokens / lm_head) and XLM-R / RoBERTa (roberta.embeddings.
 // word_embeddings / lm_head.decoder / lm_head.bias). Tensors stay in their stored dtype on CPU.
