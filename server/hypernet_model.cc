@@ -18,6 +18,7 @@
 #include "core/transfer/source_embeddings.h"
 #include "core/transfer/target_rows.h"
 #include "core/util/status_macros.h"
+#include "server/log.h"
 
 namespace zett::server {
 namespace {
@@ -260,6 +261,11 @@ class HypernetModelLoader final : public ModelLoader {
       at::ScalarType dtype = cuda ? at::kBFloat16 : at::kFloat;
       if (options_.compute_dtype == "fp32") dtype = at::kFloat;
       if (options_.compute_dtype == "bf16") dtype = at::kBFloat16;
+      LogInfo("model_device", {{"model", model_name},
+                               {"version", std::to_string(version)},
+                               {"device", cuda ? "cuda" : "cpu"},
+                               {"compute_dtype", dtype == at::kBFloat16 ? "bf16" : "fp32"},
+                               {"cuda_available", CudaAvailable() ? "true" : "false"}});
       RETURN_IF_ERROR(hypernet.To(device, dtype));
       at::Tensor stacked = source.Stacked().to(device, dtype);
       ASSIGN_OR_RETURN(at::Tensor projected, hypernet.ProjectSourceEmbeddings(stacked));

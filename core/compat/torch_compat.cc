@@ -4,6 +4,10 @@
 
 #include <limits>
 
+#ifdef ZETT_WITH_CUDA
+#include <dlfcn.h>
+#endif
+
 namespace zett {
 namespace {
 
@@ -40,7 +44,16 @@ at::Tensor ScaledDotProductAttention(const at::Tensor& q, const at::Tensor& k, c
 #endif
 }
 
-bool CudaAvailable() { return at::hasCUDA(); }
+bool CudaAvailable() {
+#ifdef ZETT_WITH_CUDA
+  // libtorch_cuda.so registers CUDA with ATen from its static initialisers. A binary that names
+  // none of its symbols loses it to a toolchain's default --as-needed (Ubuntu's does: zett-server
+  // on the GPU host ran on the CPU), so load it here, once; harmless when already loaded.
+  static const bool loaded = dlopen("libtorch_cuda.so", RTLD_NOW | RTLD_GLOBAL) != nullptr;
+  (void)loaded;
+#endif
+  return at::hasCUDA();
+}
 
 std::string TorchVersion() { return TORCH_VERSION; }
 

@@ -16,7 +16,8 @@ namespace zett {
 at::Tensor ScaledDotProductAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                                      const at::Tensor& attn_mask = {}, bool is_causal = false);
 
-// True when LibTorch was built with CUDA and a device is visible.
+// True when LibTorch was built with CUDA and a device is visible. In CUDA builds, loads
+// libtorch_cuda.so first if the binary was linked without it. Call before choosing a device.
 bool CudaAvailable();
 
 // "1.13.0", "2.11.0", …: the LibTorch this binary was compiled against.
