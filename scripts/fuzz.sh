@@ -16,12 +16,12 @@ absl_libs=$(ls /usr/lib/x86_64-linux-gnu/libabsl_*.so | sed -E 's#.*/lib(absl_[a
 libs="-licui18n -licuuc -licudata -lonig -Wl,--start-group $absl_libs -Wl,--end-group -lpthread"
 
 # Library objects, compiled once, two at a time.
-srcs=$(ls core/tokenizer/*.cc)
+srcs=$(ls core/tokenizer/*.cc core/io/json_fields.cc)  # the tokenizer library and its deps
 objs=()
 for src in $srcs; do
   obj="$out/obj/$(basename "${src%.cc}").o"
   objs+=("$obj")
-  if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ -n "$(find core/tokenizer -name '*.h' -newer "$obj")" ]; then
+  if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ -n "$(find core/tokenizer core/io -name '*.h' -newer "$obj")" ]; then
     echo "$CXX -c $src"
     "$CXX" "${flags[@]}" -c "$src" -o "$obj" &
     while [ "$(jobs -rp | wc -l)" -ge 2 ]; do wait -n; done
