@@ -1,4 +1,5 @@
-// `zett transfer`, `zett apply`, `zett models`, `zett health`: the zett-server from the command line.
+// `zett transfer`, `zett apply`, `zett models`, `zett health`: the zett-server from the command
+// line.
 #ifndef ZETT_CLIENT_REMOTE_SERVER_COMMANDS_H_
 #define ZETT_CLIENT_REMOTE_SERVER_COMMANDS_H_
 
