@@ -3,6 +3,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 
 namespace zett {
@@ -90,6 +91,20 @@ absl::Status CommandLine::CheckAllUsed() const {
   if (unknown.empty()) return absl::OkStatus();
   return absl::InvalidArgumentError(
       absl::StrCat("unknown flag(s): ", absl::StrJoin(unknown, ", ")));
+}
+
+absl::Status CheckPositiveIntervals(int64_t log_every, int64_t eval_every, int64_t save_every) {
+  if (log_every <= 0 || eval_every <= 0 || save_every <= 0) {
+    return absl::InvalidArgumentError("--log_every, --eval_every and --save_every must be > 0");
+  }
+  return absl::OkStatus();
+}
+
+std::string FormatDuration(double seconds) {
+  const int64_t s = static_cast<int64_t>(seconds);
+  if (s >= 3600) return absl::StrFormat("%dh%02dm", s / 3600, (s / 60) % 60);
+  if (s >= 60) return absl::StrFormat("%dm%02ds", s / 60, s % 60);
+  return absl::StrFormat("%ds", s);
 }
 
 }  // namespace zett

@@ -1,10 +1,12 @@
 // Flags of one `zett-train` subcommand: `--name=value`, `--name value`, and `--flag` for true.
 // Each subcommand reads what it knows and then calls CheckAllUsed(), so a misspelt flag is an
-// error instead of being silently ignored.
+// error instead of being silently ignored. Also the plumbing the training subcommands share:
+// running one with the usual exit codes, checking intervals, formatting durations.
 #ifndef ZETT_CORE_TRAIN_COMMAND_LINE_H_
 #define ZETT_CORE_TRAIN_COMMAND_LINE_H_
 
 #include <cstdint>
+#include <iostream>
 #include <map>
 #include <set>
 #include <string>
@@ -34,6 +36,28 @@ class CommandLine {
   std::map<std::string, std::string> values_;
   std::set<std::string> used_;
 };
+
+// --log_every, --eval_every and --save_every must all be > 0 (INVALID_ARGUMENT otherwise).
+absl::Status CheckPositiveIntervals(int64_t log_every, int64_t eval_every, int64_t save_every);
+
+// "42s", "3m07s", "1h05m": elapsed time and ETA in progress lines.
+std::string FormatDuration(double seconds);
+
+// Runs subcommand `name` on parsed options: a parse error is printed and exits 2, an error of
+// `run(options)` is printed and exits 1, success exits 0.
+template <typename Options, typename Run>
+int RunSubcommand(const std::string& name, const absl::StatusOr<Options>& options, Run run) {
+  if (!options.ok()) {
+    std::cerr << "zett-train " << name << ": " << options.status().message() << "\n";
+    return 2;
+  }
+  const absl::Status status = run(*options);
+  if (!status.ok()) {
+    std::cerr << "zett-train " << name << ": " << status << "\n";
+    return 1;
+  }
+  return 0;
+}
 
 }  // namespace zett
 

@@ -27,6 +27,7 @@
 #include "core/tokenizer/sentencepiece_model.h"
 #include "core/tokenizer/tokenizer_file.h"
 #include "core/train/adamw.h"
+#include "core/train/command_line.h"
 #include "core/train/distributed.h"
 #include "core/train/loss_plot.h"
 #include "core/train/lr_schedule.h"
@@ -44,13 +45,6 @@ using Clock = std::chrono::steady_clock;
 
 // Padded vocabulary rows get this logit bias: never predicted, no gradient (references.md §2).
 constexpr double kMaskedLogit = -1e4;
-
-std::string Duration(double seconds) {
-  const int64_t s = static_cast<int64_t>(seconds);
-  if (s >= 3600) return absl::StrFormat("%dh%02dm", s / 3600, (s / 60) % 60);
-  if (s >= 60) return absl::StrFormat("%dm%02ds", s / 60, s % 60);
-  return absl::StrFormat("%ds", s);
-}
 
 json OptionsToJson(const HypernetTrainOptions& o) {
   return {{"base_dir", o.base_dir},
@@ -638,8 +632,8 @@ absl::Status Train(const HypernetTrainOptions& o) {
                          "| wait %.0f ms | elapsed %s | eta %s",
                          done, o.steps, mimick ? " (mimick)" : "", sum_loss / n, sum_lm / n,
                          sum_aux / n, lr, sum_grad / n, interval_tokens / std::max(seconds, 1e-9),
-                         1e3 * sum_cpu / n, 1e3 * sum_gpu / n, 1e3 * wait / n, Duration(elapsed()),
-                         Duration(eta))
+                         1e3 * sum_cpu / n, 1e3 * sum_gpu / n, 1e3 * wait / n,
+                         FormatDuration(elapsed()), FormatDuration(eta))
                   << std::endl;
       }
       history["train"].push_back({{"step", done},

@@ -1,5 +1,3 @@
-#include <iostream>
-
 #include "core/train/command_line.h"
 #include "core/train/commands.h"
 #include "core/train/hypernet_train.h"
@@ -68,26 +66,14 @@ absl::StatusOr<HypernetTrainOptions> ParseOptions(const std::vector<std::string>
   ASSIGN_OR_RETURN(d.timeout_seconds, flags.GetInt("dist_timeout", d.timeout_seconds));
   RETURN_IF_ERROR(ValidateDistributedOptions(d));
   RETURN_IF_ERROR(flags.CheckAllUsed());
-  if (o.log_every <= 0 || o.eval_every <= 0 || o.save_every <= 0) {
-    return absl::InvalidArgumentError("--log_every, --eval_every and --save_every must be > 0");
-  }
+  RETURN_IF_ERROR(CheckPositiveIntervals(o.log_every, o.eval_every, o.save_every));
   return o;
 }
 
 }  // namespace
 
 int HypernetTrainCommand(const std::vector<std::string>& args) {
-  auto options = ParseOptions(args);
-  if (!options.ok()) {
-    std::cerr << "zett-train train: " << options.status().message() << "\n";
-    return 2;
-  }
-  const absl::Status status = RunHypernetTrain(*options);
-  if (!status.ok()) {
-    std::cerr << "zett-train train: " << status << "\n";
-    return 1;
-  }
-  return 0;
+  return RunSubcommand("train", ParseOptions(args), RunHypernetTrain);
 }
 
 }  // namespace zett

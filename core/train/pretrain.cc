@@ -16,6 +16,7 @@
 #include "core/model/llama.h"
 #include "core/model/state_dict.h"
 #include "core/train/adamw.h"
+#include "core/train/command_line.h"
 #include "core/train/lr_schedule.h"
 #include "core/train/sentencepiece_encoder.h"
 #include "core/train/text_corpus.h"
@@ -27,13 +28,6 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
-
-std::string Duration(double seconds) {
-  const int64_t s = static_cast<int64_t>(seconds);
-  if (s >= 3600) return absl::StrFormat("%dh%02dm", s / 3600, (s / 60) % 60);
-  if (s >= 60) return absl::StrFormat("%dm%02ds", s / 60, s % 60);
-  return absl::StrFormat("%ds", s);
-}
 
 json OptionsToJson(const PretrainOptions& o) {
   return {{"train_files", o.train_files},
@@ -280,7 +274,7 @@ absl::Status Pretrain(const PretrainOptions& o) {
                        "step %d/%d | loss %.4f | lr %.2e | grad_norm %.3f | %.0f tok/s | "
                        "elapsed %s | eta %s",
                        done, o.steps, mean_loss, lr, grad_norm, tokens_per_second,
-                       Duration(elapsed()), Duration(eta))
+                       FormatDuration(elapsed()), FormatDuration(eta))
                 << std::endl;
       history["train"].push_back({{"step", done},
                                   {"loss", mean_loss},

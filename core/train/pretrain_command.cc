@@ -1,5 +1,3 @@
-#include <iostream>
-
 #include "core/train/command_line.h"
 #include "core/train/commands.h"
 #include "core/train/pretrain.h"
@@ -48,26 +46,14 @@ absl::StatusOr<PretrainOptions> ParseOptions(const std::vector<std::string>& arg
   ASSIGN_OR_RETURN(o.resume, flags.GetBool("resume", o.resume));
   ASSIGN_OR_RETURN(o.stop_after, flags.GetInt("stop_after", o.stop_after));
   RETURN_IF_ERROR(flags.CheckAllUsed());
-  if (o.log_every <= 0 || o.eval_every <= 0 || o.save_every <= 0) {
-    return absl::InvalidArgumentError("--log_every, --eval_every and --save_every must be > 0");
-  }
+  RETURN_IF_ERROR(CheckPositiveIntervals(o.log_every, o.eval_every, o.save_every));
   return o;
 }
 
 }  // namespace
 
 int PretrainCommand(const std::vector<std::string>& args) {
-  auto options = ParseOptions(args);
-  if (!options.ok()) {
-    std::cerr << "zett-train pretrain: " << options.status().message() << "\n";
-    return 2;
-  }
-  const absl::Status status = RunPretrain(*options);
-  if (!status.ok()) {
-    std::cerr << "zett-train pretrain: " << status << "\n";
-    return 1;
-  }
-  return 0;
+  return RunSubcommand("pretrain", ParseOptions(args), RunPretrain);
 }
 
 }  // namespace zett
