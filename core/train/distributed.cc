@@ -121,13 +121,16 @@ absl::Status ValidateDistributedOptions(const DistributedOptions& o) {
 struct Communicator::Impl {
   c10::intrusive_ptr<c10d::Store> store;  // declared first: the process group goes first
   Collective allreduce, broadcast;
-  bool via_host = false;  // Gloo with CUDA tensors: reduce a host copy
+  std::function<void()> shutdown;  // NCCL wants its communicators destroyed before exit
+  bool via_host = false;           // Gloo with CUDA tensors: reduce a host copy
 };
 
 Communicator::Communicator(int64_t rank, int64_t world_size, at::Device device)
     : rank_(rank), world_size_(world_size), device_(device), impl_(std::make_unique<Impl>()) {}
 
-Communicator::~Communicator() = default;
+Communicator::~Communicator() {
+  if (impl_ && impl_->shutdown) impl_->shutdown();
+}
 
 absl::StatusOr<std::unique_ptr<Communicator>> Communicator::Create(const DistributedOptions& o,
                                                                    at::Device device) {
@@ -182,6 +185,7 @@ absl::StatusOr<std::unique_ptr<Communicator>> Communicator::Create(const Distrib
           auto pg = c10::make_intrusive<c10d::ProcessGroupNCCL>(impl.store, rank, size, options);
           impl.allreduce = [pg](std::vector<at::Tensor>& t) { pg->allreduce(t)->wait(); };
           impl.broadcast = [pg](std::vector<at::Tensor>& t) { pg->broadcast(t)->wait(); };
+          impl.shutdown = [pg] { pg->shutdown(); };
         }
 #endif
       }));
