@@ -62,8 +62,11 @@ at::ScalarType WireType(v1::DType dtype) {
 
 // Row-major little-endian bytes of a 2-D (or 1-D) tensor in `dtype`.
 std::string ToBytes(const at::Tensor& tensor, at::ScalarType dtype) {
-  at::Tensor host = tensor.to(dtype).to(at::kCPU).contiguous();
-  return std::string(static_cast<const char*>(host.data_ptr()), host.numel() * host.element_size());
+  const at::Tensor typed = tensor.to(dtype).contiguous();
+  std::string bytes(typed.numel() * typed.element_size(), '\0');
+  // One copy, from the device straight into the message bytes.
+  at::from_blob(bytes.data(), typed.sizes(), at::TensorOptions().dtype(dtype)).copy_(typed);
+  return bytes;
 }
 
 class HypernetModel final : public LoadedModel {

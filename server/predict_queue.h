@@ -65,6 +65,9 @@ class PredictQueue {
   // Fails queued work with UNAVAILABLE and stops the worker.
   void Shutdown();
 
+  // Rows of the largest batch it runs; a submission larger than this runs alone.
+  uint64_t max_batch_rows() const { return options_.max_batch_rows; }
+
   // Counters for metrics and tests.
   uint64_t batches_run() const { return batches_run_; }
   uint64_t rows_predicted() const { return rows_predicted_; }

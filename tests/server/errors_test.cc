@@ -42,6 +42,9 @@ class ErrorsTest : public ::testing::Test {
     options.service.limits.max_token_bytes = 32;
     options.service.limits.max_request_bytes = 256 << 10;
     options.cache_bytes = 0;  // every request does the work
+    // Device batches of 200 rows (100 ms of "device" time): a cancel or a deadline finds most of
+    // a 4000-row transfer still queued.
+    options.max_batch_rows = 200;
     server_ = new LoopbackServer(*root_, options);
   }
   static void TearDownTestSuite() {

@@ -114,6 +114,37 @@ TEST(Hypernet, ChunkingAndLengthGroupingDoNotChangeResults) {
   }
 }
 
+// Rows with padding inside (a hole, a padded first piece) or nothing but padding run with an
+// attention mask; the grouped path must give them what the masked ungrouped path gives.
+TEST(Hypernet, RowsWithPaddingInsideMatchTheMaskedPath) {
+  const auto config = TinyConfig();
+  Hypernet hypernet = MakeHypernet(config);
+  at::Tensor forms = SurfaceForms(config, 15, 5);
+  const int32_t pad = static_cast<int32_t>(config.pad_token_id);
+  forms[3][1] = pad;    // a hole: row 3 is 4 long with padding at position 1
+  forms[4][0] = pad;    // position 0 padded, positions 1..4 real
+  forms[9].fill_(pad);  // nothing but padding
+  forms[13].slice(0, 1, 3).fill_(pad);
+  const at::Tensor source = SourceEmbeddings(config);
+  HypernetForwardOptions masked;
+  masked.group_by_length = false;
+  masked.chunk_rows = 1 << 20;
+  HypernetOutput reference = Predict(hypernet, forms, source, std::nullopt, masked);
+  for (int64_t chunk : {2, 100}) {
+    HypernetForwardOptions grouped;
+    grouped.chunk_rows = chunk;
+    HypernetOutput out = Predict(hypernet, forms, source, std::nullopt, grouped);
+    EXPECT_LT(MaxAbsDiff(out.embeddings_in, reference.embeddings_in), 1e-5) << chunk;
+    EXPECT_LT(MaxAbsDiff(out.embeddings_out, reference.embeddings_out), 1e-5) << chunk;
+    EXPECT_LT(MaxAbsDiff(out.bias, reference.bias), 1e-5) << chunk;
+  }
+  // The hole matters: filling it changes row 3 (so the mask is really applied there).
+  at::Tensor filled = forms.clone();
+  filled[3][1] = forms[3][2];
+  HypernetOutput changed = Predict(hypernet, filled, source);
+  EXPECT_GT(MaxAbsDiff(changed.embeddings_in[3], reference.embeddings_in[3]), 1e-4);
+}
+
 TEST(Hypernet, PaddingIsInvisible) {
   const auto config = TinyConfig();
   Hypernet hypernet = MakeHypernet(config);
