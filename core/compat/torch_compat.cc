@@ -44,6 +44,26 @@ at::Tensor ScaledDotProductAttention(const at::Tensor& q, const at::Tensor& k, c
 #endif
 }
 
+bool SetAttentionBackend(const std::string& name) {
+  at::Context& context = at::globalContext();
+#if TORCH_VERSION_MAJOR >= 2
+  const bool all = name == "auto";
+  if (!all && name != "flash" && name != "efficient" && name != "cudnn" && name != "math") {
+    return false;
+  }
+  context.setSDPUseFlash(all || name == "flash");
+  context.setSDPUseMemEfficient(all || name == "efficient");
+  context.setSDPUseCuDNN(all || name == "cudnn");
+  context.setSDPUseMath(true);
+  return true;
+#else
+  if (name != "auto" && name != "flash" && name != "math") return false;
+  context.setSDPUseFlash(name != "math");
+  context.setSDPUseMath(true);
+  return true;
+#endif
+}
+
 bool CudaAvailable() {
 #ifdef ZETT_WITH_CUDA
   // libtorch_cuda.so registers CUDA with ATen from its static initialisers. A binary that names

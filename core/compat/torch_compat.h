@@ -16,6 +16,12 @@ namespace zett {
 at::Tensor ScaledDotProductAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                                      const at::Tensor& attn_mask = {}, bool is_causal = false);
 
+// Restricts, process-wide, which kernels ScaledDotProductAttention may choose: "auto" (all:
+// LibTorch's own choice), or one of "flash", "efficient", "cudnn" next to the unfused "math"
+// fallback, or "math" alone. False when this LibTorch has no such backend (1.13 has flash
+// and math only; cudnn needs 2.x).
+bool SetAttentionBackend(const std::string& name);
+
 // True when LibTorch was built with CUDA and a device is visible. In CUDA builds, loads
 // libtorch_cuda.so first if the binary was linked without it. Call before choosing a device.
 bool CudaAvailable();

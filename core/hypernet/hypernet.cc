@@ -337,7 +337,8 @@ at::Tensor Hypernet::Impl::EncodeChunk(const at::Tensor& table, const at::Tensor
   const int64_t n_layers = static_cast<int64_t>(w.layers.size());
   for (int64_t l = 0; l + 1 < n_layers; ++l) x = Layer(w.layers[l], x, x, additive_mask);
   // Only h_0 is pooled: the last layer attends from position 0 alone and runs its FFN there.
-  at::Tensor first = Layer(w.layers[n_layers - 1], x.slice(1, 0, 1), x, additive_mask);
+  // Contiguous: on a strided [B, 1, H] view at::linear runs B one-row products (bmm).
+  at::Tensor first = Layer(w.layers[n_layers - 1], x.slice(1, 0, 1).contiguous(), x, additive_mask);
   return first.select(1, 0);  // [B, H]
 }
 

@@ -4,7 +4,7 @@
 //   hypernet_forward --hypernet=DIR --inputs=in.safetensors --output=out.safetensors
 //                    [--device=cpu|cuda] [--dtype=float32|bfloat16] [--chunk_rows=N]
 //                    [--group_by_length=true] [--projected=false] [--repeat=1]
-//                    [--trace=trace.json]
+//                    [--attention=auto] [--trace=trace.json]
 //
 // in.safetensors: surface_forms (int [V, L]), source_embeddings (float [V_orig, d or 2d]),
 // optionally lang_index (int, one element). out.safetensors: embeddings_in, embeddings_out and
@@ -23,6 +23,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "core/compat/kernel_trace.h"
+#include "core/compat/torch_compat.h"
 #include "core/hypernet/checkpoint.h"
 #include "core/hypernet/hypernet.h"
 #include "core/io/safetensors.h"
@@ -38,6 +39,8 @@ ABSL_FLAG(int64_t, chunk_rows, 16384, "rows per encoder call");
 ABSL_FLAG(bool, group_by_length, true, "sort rows by decomposition length");
 ABSL_FLAG(bool, projected, false, "precompute the projected source table (server path)");
 ABSL_FLAG(int, repeat, 1, "forward passes to time (the fastest is reported)");
+ABSL_FLAG(std::string, attention, "auto",
+          "attention kernels: auto, flash, efficient, cudnn or math (SetAttentionBackend)");
 ABSL_FLAG(std::string, trace, "",
           "after the timed passes, record one more under the Kineto profiler and write its "
           "Chrome trace here (scripts/bench/kernel_summary.py sums it by kernel)");
@@ -55,6 +58,10 @@ absl::StatusOr<at::ScalarType> ParseDType(const std::string& name) {
 absl::Status Run() {
   ASSIGN_OR_RETURN(at::ScalarType dtype, ParseDType(absl::GetFlag(FLAGS_dtype)));
   const at::Device device(absl::GetFlag(FLAGS_device));
+  if (!SetAttentionBackend(absl::GetFlag(FLAGS_attention))) {
+    return absl::InvalidArgumentError(absl::StrCat("--attention=", absl::GetFlag(FLAGS_attention),
+                                                   ": not a backend of this LibTorch"));
+  }
   ASSIGN_OR_RETURN(Hypernet hypernet, LoadHypernet(absl::GetFlag(FLAGS_hypernet)));
   RETURN_IF_ERROR(hypernet.To(device, dtype));
   ASSIGN_OR_RETURN(TensorMap inputs, ReadSafetensors(absl::GetFlag(FLAGS_inputs)));
