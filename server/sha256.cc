@@ -30,6 +30,51 @@ std::string Sha256::Digest() {
   return std::string(reinterpret_cast<const char*>(digest), length);
 }
 
+BackgroundSha256::BackgroundSha256() : thread_([this] { Run(); }) {}
+
+BackgroundSha256::~BackgroundSha256() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();  // Run() drains the queue before it returns
+}
+
+void BackgroundSha256::Update(const void* data, size_t size) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    queue_.emplace_back(static_cast<const char*>(data), size);
+  }
+  cv_.notify_all();
+}
+
+void BackgroundSha256::Wait() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  cv_.wait(lock, [this] { return queue_.empty() && !hashing_; });
+}
+
+std::string BackgroundSha256::Digest() {
+  Wait();
+  return sha_.Digest();
+}
+
+void BackgroundSha256::Run() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (true) {
+    cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stopping, nothing left
+    const absl::string_view piece = queue_.front();
+    queue_.pop_front();
+    hashing_ = true;
+    lock.unlock();
+    sha_.Update(piece);
+    lock.lock();
+    hashing_ = false;
+    cv_.notify_all();
+  }
+}
+
 std::string Sha256Digest(absl::string_view data) {
   Sha256 sha;
   sha.Update(data);

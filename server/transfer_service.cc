@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
-#include <future>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -307,9 +306,11 @@ absl::Status TransferService::DoTransfer(grpc::ServerContext* context,
     ~CancelOnExit() { *flag = true; }
   } cancel_on_exit{cancel};
 
-  std::vector<std::unique_ptr<Sha256>> checksums;
-  for (size_t m = 0; m < options.matrices.size(); ++m)
-    checksums.push_back(std::make_unique<Sha256>());
+  // One hashing thread per matrix: hashing a batch overlaps with writing its messages.
+  std::vector<std::unique_ptr<BackgroundSha256>> checksums;
+  for (size_t m = 0; m < options.matrices.size(); ++m) {
+    checksums.push_back(std::make_unique<BackgroundSha256>());
+  }
   double queue_seconds = 0;
   double predict_seconds = 0;
   uint64_t rows_streamed = 0;
@@ -331,13 +332,15 @@ absl::Status TransferService::DoTransfer(grpc::ServerContext* context,
             "+", batch.num_rows, " came back with ", output.data[m].size(), " bytes"));
       }
     }
-    // SHA-256 runs at ~1-2 GB/s: hash each matrix on its own thread while the messages go out.
-    // (Declared after `output`, so every hash finishes before the bytes go away.)
-    std::vector<std::future<void>> hashing;
-    for (size_t m = 0; m < options.matrices.size(); ++m) {
-      hashing.push_back(std::async(
-          std::launch::async, [&checksums, &output, m] { checksums[m]->Update(output.data[m]); }));
-    }
+    // The hashers read `output` in the background: on every way out of this iteration, wait
+    // for them before the bytes go.
+    struct WaitForHashes {
+      const std::vector<std::unique_ptr<BackgroundSha256>>& hashers;
+      ~WaitForHashes() {
+        for (const auto& hasher : hashers) hasher->Wait();
+      }
+    } wait_for_hashes{checksums};
+    for (size_t m = 0; m < options.matrices.size(); ++m) checksums[m]->Update(output.data[m]);
     for (size_t m = 0; m < options.matrices.size(); ++m) {
       const uint64_t row_bytes = MatrixCols(metadata, options.matrices[m]) * DTypeSize(dtype);
       const std::string& data = output.data[m];
@@ -355,7 +358,6 @@ absl::Status TransferService::DoTransfer(grpc::ServerContext* context,
         RETURN_IF_ERROR(stream.Write(std::move(message)));
       }
     }
-    for (std::future<void>& hash : hashing) hash.get();
   }
 
   v1::TransferResponse trailer_message;

@@ -64,7 +64,7 @@ absl::Status StreamAssembler::Add(const v1::TransferResponse& message) {
         data.cols = shape.cols();
         data.bytes.reserve(shape.rows() * shape.cols() * value_size);
         next_row_[shape.matrix()] = 0;
-        hashes_[shape.matrix()] = std::make_unique<server::Sha256>();
+        hashes_[shape.matrix()] = std::make_unique<server::BackgroundSha256>();
         rows_expected_ += shape.rows();
       }
       return absl::OkStatus();
@@ -102,8 +102,10 @@ absl::Status StreamAssembler::Add(const v1::TransferResponse& message) {
                          block.first_row(), " (", block.num_rows(), " rows, ", block.data().size(),
                          " bytes); expected row ", next, " and ", expected_bytes, " bytes"));
       }
+      // Within the reserved capacity (checked above), so the bytes never move while hashed.
+      const size_t offset = data.bytes.size();
       data.bytes += block.data();
-      hashes_[block.matrix()]->Update(block.data());
+      hashes_[block.matrix()]->Update(data.bytes.data() + offset, block.data().size());
       next += block.num_rows();
       rows_received_ += block.num_rows();
       return absl::OkStatus();

@@ -60,7 +60,8 @@ class StreamAssembler {
   TransferResult result_;
   std::map<v1::Matrix, uint64_t> next_row_;
   // Hashed as the blocks arrive, so that verifying the trailer costs nothing at the end.
-  std::map<v1::Matrix, std::unique_ptr<server::Sha256>> hashes_;
+  // Declared after result_: destroyed (and so done reading its bytes) before them.
+  std::map<v1::Matrix, std::unique_ptr<server::BackgroundSha256>> hashes_;
   uint64_t rows_received_ = 0;
   uint64_t rows_expected_ = 0;
 };

@@ -357,8 +357,9 @@ at::Tensor Hypernet::Impl::Encode(const at::Tensor& table, const at::Tensor& gat
   // the all-padding row); every other row is dense up to its length.
   at::Tensor needs_mask =
       (keep.logical_not() & (positions.unsqueeze(0) <= lengths.unsqueeze(1))).any(1);
-  // Chunks share one (length, needs_mask) key when grouped; otherwise they run in order, up to
-  // their longest row, masked.
+  // Grouped, a chunk holds one (length, needs_mask) key unless that group is small: then it
+  // takes the next groups too (padded and masked), since a few rows are cheaper padded than run
+  // as chunks of their own. Ungrouped, chunks run in row order.
   at::Tensor keys = lengths * 2 + needs_mask.to(at::kLong);
   at::Tensor order;  // row permutation (undefined: identity)
   if (options.group_by_length) {
@@ -372,15 +373,19 @@ at::Tensor Hypernet::Impl::Encode(const at::Tensor& table, const at::Tensor& gat
   for (int64_t start = 0; start < rows;) {
     int64_t end = start + 1;
     int64_t length = key[start] / 2;
-    bool masked = key[start] % 2 == 1;
-    while (end < rows && end - start < chunk_rows &&
-           (!options.group_by_length || key[end] == key[start])) {
+    bool uniform = true;               // every row as long as the chunk
+    bool holes = key[start] % 2 == 1;  // some row has padding inside
+    while (end < rows && end - start < chunk_rows) {
+      if (options.group_by_length && key[end] != key[end - 1] &&
+          end - start >= options.min_group_rows) {
+        break;
+      }
+      uniform = uniform && key[end] / 2 == length;
       length = std::max(length, key[end] / 2);
-      masked = masked || key[end] % 2 == 1;
+      holes = holes || key[end] % 2 == 1;
       ++end;
     }
-    // Rows shorter than the chunk's longest need the mask too (ungrouped chunks only).
-    if (!options.group_by_length) masked = true;
+    const bool masked = !uniform || holes;
     at::Tensor chunk_ids, chunk_keep;
     if (order.defined()) {
       at::Tensor chunk_order = order.slice(0, start, end);

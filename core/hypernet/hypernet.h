@@ -46,6 +46,10 @@ struct HypernetForwardOptions {
   // Exact: padding never reaches position 0, the one read out. false: chunks in row order, each
   // run up to its longest row with padding masked.
   bool group_by_length = true;
+  // Grouped, a length group of fewer rows joins the next (longer) one instead of running as a
+  // chunk of its own: launches, not FLOPs, are what small chunks cost (PredictTokens of 64
+  // tokens would otherwise run up to L chunks).
+  int64_t min_group_rows = 512;
 };
 
 // Parameter names that zett's PyTorch port has in its state dict but never reads (RoBERTa's word

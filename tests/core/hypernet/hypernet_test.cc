@@ -7,6 +7,7 @@
 #include <set>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "core/compat/torch_compat.h"
 #include "core/hypernet/rescaler_fit.h"
 #include "core/hypernet/special_tokens.h"
@@ -103,13 +104,17 @@ TEST(Hypernet, ChunkingAndLengthGroupingDoNotChangeResults) {
   HypernetOutput reference = Predict(hypernet, forms, source, std::nullopt, dense);
   for (int64_t chunk : {1, 3, 8, 100}) {
     for (bool group : {false, true}) {
-      HypernetForwardOptions options;
-      options.chunk_rows = chunk;
-      options.group_by_length = group;
-      HypernetOutput out = Predict(hypernet, forms, source, std::nullopt, options);
-      EXPECT_LT(MaxAbsDiff(out.embeddings_in, reference.embeddings_in), 1e-5) << chunk << group;
-      EXPECT_LT(MaxAbsDiff(out.embeddings_out, reference.embeddings_out), 1e-5) << chunk << group;
-      EXPECT_LT(MaxAbsDiff(out.bias, reference.bias), 1e-5) << chunk << group;
+      for (int64_t min_group : {1, 4, 1000}) {  // one length per chunk .. groups merged
+        HypernetForwardOptions options;
+        options.chunk_rows = chunk;
+        options.group_by_length = group;
+        options.min_group_rows = min_group;
+        HypernetOutput out = Predict(hypernet, forms, source, std::nullopt, options);
+        const std::string where = absl::StrCat(chunk, " ", group, " ", min_group);
+        EXPECT_LT(MaxAbsDiff(out.embeddings_in, reference.embeddings_in), 1e-5) << where;
+        EXPECT_LT(MaxAbsDiff(out.embeddings_out, reference.embeddings_out), 1e-5) << where;
+        EXPECT_LT(MaxAbsDiff(out.bias, reference.bias), 1e-5) << where;
+      }
     }
   }
 }
@@ -131,12 +136,15 @@ TEST(Hypernet, RowsWithPaddingInsideMatchTheMaskedPath) {
   masked.chunk_rows = 1 << 20;
   HypernetOutput reference = Predict(hypernet, forms, source, std::nullopt, masked);
   for (int64_t chunk : {2, 100}) {
-    HypernetForwardOptions grouped;
-    grouped.chunk_rows = chunk;
-    HypernetOutput out = Predict(hypernet, forms, source, std::nullopt, grouped);
-    EXPECT_LT(MaxAbsDiff(out.embeddings_in, reference.embeddings_in), 1e-5) << chunk;
-    EXPECT_LT(MaxAbsDiff(out.embeddings_out, reference.embeddings_out), 1e-5) << chunk;
-    EXPECT_LT(MaxAbsDiff(out.bias, reference.bias), 1e-5) << chunk;
+    for (int64_t min_group : {1, 1000}) {
+      HypernetForwardOptions grouped;
+      grouped.chunk_rows = chunk;
+      grouped.min_group_rows = min_group;
+      HypernetOutput out = Predict(hypernet, forms, source, std::nullopt, grouped);
+      EXPECT_LT(MaxAbsDiff(out.embeddings_in, reference.embeddings_in), 1e-5) << chunk;
+      EXPECT_LT(MaxAbsDiff(out.embeddings_out, reference.embeddings_out), 1e-5) << chunk;
+      EXPECT_LT(MaxAbsDiff(out.bias, reference.bias), 1e-5) << chunk;
+    }
   }
   // The hole matters: filling it changes row 3 (so the mask is really applied there).
   at::Tensor filled = forms.clone();
