@@ -198,5 +198,9 @@ function(zett_test name)
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} tp::gtest_main)
   add_test(NAME ${name} COMMAND ${name} WORKING_DIRECTORY "${CMAKE_SOURCE_DIR}")
-  set_tests_properties(${name} PROPERTIES ENVIRONMENT "ZETT_SOURCE_DIR=${CMAKE_SOURCE_DIR};${ARG_DATA_ENV}")
+  # Scratch files go under the build tree, as Bazel's TEST_TMPDIR keeps them out of /tmp.
+  set(_tmp "${CMAKE_BINARY_DIR}/test_tmp/${name}")
+  file(MAKE_DIRECTORY "${_tmp}")
+  set_tests_properties(${name} PROPERTIES ENVIRONMENT
+    "ZETT_SOURCE_DIR=${CMAKE_SOURCE_DIR};TEST_TMPDIR=${_tmp};TMPDIR=${_tmp};${ARG_DATA_ENV}")
 endfunction()
