@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Trains the bundled hypernetwork for models/base-lm on a GPU host, then checks the trained
 # checkpoint in the real server there.
-#   usage: scripts/gpu/train_hypernet.sh OUT_DIR [STEPS] [TIME_LIMIT_S] [RESUME_DIR]
+#   usage: [NGPUS=N] scripts/gpu/train_hypernet.sh OUT_DIR [STEPS] [TIME_LIMIT_S] [RESUME_DIR]
+# NGPUS > 1 trains data-parallel, one process per GPU (NCCL), each rank with its own batch of 32
+# texts (docs/training.md); rank 0 validates and saves.
 # Needs .debs/sysroot.tar.xz and data/bundle.tar.xz (see docs/gpu.md, docs/data.md).
 # Writes OUT_DIR/hypernet.tar (bf16 checkpoint + trainer_state + loss curve), logs, and the whole
 # resumable run (fp32 weights, optimizer, sampler) as OUT_DIR/state.tar.part-* (15 MB pieces:
@@ -28,12 +30,23 @@ if [ -n "$resume" ]; then
   cat "$resume"/state.tar.part-* | tar -C "$run" -xf - && echo "resumed from $resume: $(grep -o '"step": *[0-9]*' "$run/trainer_state.json" | head -1)"
 fi
 start=$SECONDS
-timeout "$limit" build/gpu/core/train/zett-train train --base=models/base-lm \
-  --train_files='data/corpus/train/*.txt' --valid_files='data/corpus/valid/*.txt' \
-  --output_dir="$run" --steps="$steps" --batch_size=32 --seq_len=256 --lr=1e-3 \
-  --warmup_steps=300 --log_every=100 --eval_every=500 --save_every=250 --prefetch=4 \
-  > "$out/train.log" 2>&1
-echo "train rc=$? wall=$((SECONDS - start))s"
+ngpus=${NGPUS:-1}
+export NCCL_NVLS_ENABLE=0 LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$torch_dir/../nvidia/nccl/lib"
+pids=()
+for rank in $(seq 0 $((ngpus - 1))); do
+  log="$out/train.log"
+  [ "$rank" -gt 0 ] && log="$out/train.rank$rank.log"
+  WORLD_SIZE=$ngpus RANK=$rank LOCAL_RANK=$rank MASTER_ADDR=127.0.0.1 MASTER_PORT=29517 \
+    timeout "$limit" build/gpu/core/train/zett-train train --base=models/base-lm \
+    --train_files='data/corpus/train/*.txt' --valid_files='data/corpus/valid/*.txt' \
+    --output_dir="$run" --steps="$steps" --batch_size=32 --seq_len=256 --lr=1e-3 \
+    --warmup_steps=300 --log_every=100 --eval_every=500 --save_every=250 --prefetch=4 \
+    > "$log" 2>&1 &
+  pids+=($!)
+done
+rc=0
+for pid in "${pids[@]}"; do wait "$pid" || rc=$?; done
+echo "train rc=$rc ranks=$ngpus wall=$((SECONDS - start))s"
 grep -E "^step|^valid" "$out/train.log" | tail -12
 
 tar -C "$run" -cf - . | split -b 15M - "$out/state.tar.part-"
