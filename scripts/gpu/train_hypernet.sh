@@ -22,7 +22,9 @@ torch_dir=$(python3 -c 'import torch, os; print(os.path.dirname(torch.__file__))
 export LD_LIBRARY_PATH="$sysroot/usr/lib/x86_64-linux-gnu:$torch_dir/lib" PATH="/usr/local/cuda/bin:$sysroot/usr/bin:$PATH"
 cmake -S . -B build/gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DZETT_WITH_CUDA=ON \
   -DZETT_SYSROOT="$sysroot" -DZETT_TORCH_DIR="$torch_dir" > /dev/null
-cmake --build build/gpu -j"$(nproc)" --target zett-train 2>&1 | grep -E "error|FAILED"
+# Everything this script runs, in one build (the server check below needs the last four).
+cmake --build build/gpu -j"$(nproc)" --target zett-train zett-server zett-manifest zett \
+  hypernet_model_test 2>&1 | grep -E "error|FAILED"
 
 run=/tmp/zett-hypernet
 mkdir -p "$run"
@@ -64,8 +66,6 @@ tar -C "$run" -cf "$out/hypernet.tar" config.json model.safetensors tokenizer.js
   trainer_state.json loss_curve.png
 
 # The trained checkpoint in the real server, on the GPU.
-cmake --build build/gpu -j"$(nproc)" --target zett-server zett-manifest zett hypernet_model_test \
-  2>&1 | grep -E "error|FAILED"
 build/gpu/tests/server/hypernet_model_test 2>&1 | tail -3
 repo=/tmp/zett-repo/default/1
 mkdir -p "$repo" && cp -r models/base-lm "$repo/base" && mkdir -p "$repo/hypernet" &&
