@@ -235,9 +235,11 @@ absl::Status TransferService::DoTransfer(grpc::ServerContext* context,
 
   const uint64_t vocab_size = prepared->num_rows();
   const v1::DType dtype = options.proto.dtype();
+  std::vector<uint64_t> row_bytes;  // per requested matrix
   uint64_t expected_bytes = 0;
   for (v1::Matrix m : options.matrices) {
-    expected_bytes += vocab_size * MatrixCols(metadata, m) * DTypeSize(dtype);
+    row_bytes.push_back(MatrixCols(metadata, m) * DTypeSize(dtype));
+    expected_bytes += vocab_size * row_bytes.back();
   }
   const bool keep = use_cache && expected_bytes <= cache_->capacity_bytes();
   StreamWriter stream(writer, keep);
@@ -325,8 +327,7 @@ absl::Status TransferService::DoTransfer(grpc::ServerContext* context,
     submit_more();
     const RowBatchOutput output = *batch.pending->TakeResult();
     for (size_t m = 0; m < options.matrices.size(); ++m) {
-      const uint64_t row_bytes = MatrixCols(metadata, options.matrices[m]) * DTypeSize(dtype);
-      if (output.data[m].size() != batch.num_rows * row_bytes) {
+      if (output.data[m].size() != batch.num_rows * row_bytes[m]) {
         return absl::InternalError(absl::StrCat(
             "engine contract: ", v1::Matrix_Name(options.matrices[m]), " rows ", batch.first_row,
             "+", batch.num_rows, " came back with ", output.data[m].size(), " bytes"));
@@ -342,7 +343,6 @@ absl::Status TransferService::DoTransfer(grpc::ServerContext* context,
     } wait_for_hashes{checksums};
     for (size_t m = 0; m < options.matrices.size(); ++m) checksums[m]->Update(output.data[m]);
     for (size_t m = 0; m < options.matrices.size(); ++m) {
-      const uint64_t row_bytes = MatrixCols(metadata, options.matrices[m]) * DTypeSize(dtype);
       const std::string& data = output.data[m];
       for (uint64_t row = 0; row < batch.num_rows; row += rows_per_block) {
         const uint64_t n = std::min(rows_per_block, batch.num_rows - row);
@@ -351,10 +351,10 @@ absl::Status TransferService::DoTransfer(grpc::ServerContext* context,
         block->set_matrix(options.matrices[m]);
         block->set_first_row(batch.first_row + row);
         block->set_num_rows(n);
-        block->set_data(data.data() + row * row_bytes, n * row_bytes);
+        block->set_data(data.data() + row * row_bytes[m], n * row_bytes[m]);
         rows_streamed += n;
-        bytes_streamed += n * row_bytes;
-        metrics_->AddStreamed(n, n * row_bytes);
+        bytes_streamed += n * row_bytes[m];
+        metrics_->AddStreamed(n, n * row_bytes[m]);
         RETURN_IF_ERROR(stream.Write(std::move(message)));
       }
     }

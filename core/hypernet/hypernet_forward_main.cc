@@ -88,21 +88,22 @@ absl::Status Run() {
                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
                     .count());
   }
+  // One forward, waited for: a scalar read waits for every kernel queued before it, so a
+  // timing covers the whole forward and nothing else.
+  auto forward = [&]() -> absl::StatusOr<HypernetOutput> {
+    absl::StatusOr<HypernetOutput> out =
+        projected.defined()
+            ? hypernet.ForwardProjected(surface_forms, projected, source_embeddings, lang_index,
+                                        options)
+            : hypernet.Forward(surface_forms, source_embeddings, lang_index, options);
+    if (out.ok()) out->embeddings_in.sum().item<float>();
+    return out;
+  };
   TensorMap outputs;
   double best_ms = 1e300;
   for (int i = 0; i < std::max(1, absl::GetFlag(FLAGS_repeat)); ++i) {
     const auto start = std::chrono::steady_clock::now();
-    HypernetOutput out;
-    if (projected.defined()) {
-      ASSIGN_OR_RETURN(out, hypernet.ForwardProjected(surface_forms, projected, source_embeddings,
-                                                      lang_index, options));
-    } else {
-      ASSIGN_OR_RETURN(out,
-                       hypernet.Forward(surface_forms, source_embeddings, lang_index, options));
-    }
-    // A scalar read waits for every kernel queued before it, so the time covers the whole
-    // forward and nothing else (the host copy of the outputs below is not timed).
-    out.embeddings_in.sum().item<float>();
+    ASSIGN_OR_RETURN(HypernetOutput out, forward());  // the host copy below is not timed
     best_ms = std::min(
         best_ms, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
                      .count());
@@ -115,12 +116,7 @@ absl::Status Run() {
   }
   if (const std::string trace = absl::GetFlag(FLAGS_trace); !trace.empty()) {
     RETURN_IF_ERROR(StartKernelTrace());
-    absl::StatusOr<HypernetOutput> traced =
-        projected.defined()
-            ? hypernet.ForwardProjected(surface_forms, projected, source_embeddings, lang_index,
-                                        options)
-            : hypernet.Forward(surface_forms, source_embeddings, lang_index, options);
-    if (traced.ok()) traced->embeddings_in.sum().item<float>();
+    const absl::StatusOr<HypernetOutput> traced = forward();
     const absl::Status stopped = StopKernelTrace(trace);
     RETURN_IF_ERROR(traced.status());
     RETURN_IF_ERROR(stopped);

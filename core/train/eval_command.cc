@@ -107,12 +107,8 @@ absl::Status Run(const std::vector<std::string>& raw_args) {
 }  // namespace
 
 int EvalCommand(const std::vector<std::string>& args) {
-  const absl::Status status = Run(args);
-  if (!status.ok()) {
-    std::cerr << "zett-train eval: " << status << "\n";
-    return 1;
-  }
-  return 0;
+  // Run() parses and runs in one: every error exits 1.
+  return RunSubcommand("eval", absl::StatusOr<std::vector<std::string>>(args), Run);
 }
 
 }  // namespace zett

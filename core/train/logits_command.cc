@@ -81,12 +81,8 @@ absl::Status Run(const std::vector<std::string>& args) {
 }  // namespace
 
 int LogitsCommand(const std::vector<std::string>& args) {
-  const absl::Status status = Run(args);
-  if (!status.ok()) {
-    std::cerr << "zett-train logits: " << status << "\n";
-    return 1;
-  }
-  return 0;
+  // Run() parses and runs in one: every error exits 1.
+  return RunSubcommand("logits", absl::StatusOr<std::vector<std::string>>(args), Run);
 }
 
 }  // namespace zett

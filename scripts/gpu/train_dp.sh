@@ -8,6 +8,7 @@
 # Needs .debs/sysroot.tar.xz and data/bundle.tar.xz (docs/gpu.md, docs/data.md).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+source scripts/gpu/ranks.sh
 ngpus=${1:?usage: train_dp.sh NGPUS OUT_DIR [STEPS]}
 out=${2:?usage: train_dp.sh NGPUS OUT_DIR [STEPS]}
 steps=${3:-200}
@@ -33,19 +34,14 @@ log_every=$(( steps / 10 > 0 ? steps / 10 : 1 ))
 
 # run_ranks N NAME: N ranks (shards = N), rank 0's log in $out/NAME.rank0.log; prints tok/s.
 run_ranks() {
-  local n=$1 name=$2 backend=auto port=$(( 29500 + RANDOM % 2000 )) pids=() rc=0
+  local n=$1 name=$2 backend=auto rc=0
   [ "$n" -gt "$visible" ] && backend=gloo
   rm -rf "/tmp/zett-dp-$name"
-  for rank in $(seq 0 $((n - 1))); do
-    WORLD_SIZE=$n RANK=$rank LOCAL_RANK=$rank MASTER_ADDR=127.0.0.1 MASTER_PORT=$port \
-      timeout 540 build/gpu/core/train/zett-train train --base=models/base-lm \
-      --train_files='data/corpus/train/*.txt' --output_dir="/tmp/zett-dp-$name" \
-      --steps="$steps" --shards="$n" --dist_backend=$backend --batch_size=32 --seq_len=256 \
-      --lr=1e-3 --warmup_steps=50 --log_every=$log_every --eval_every=1000000 \
-      --save_every=1000000 --prefetch=4 > "$out/$name.rank$rank.log" 2>&1 &
-    pids+=($!)
-  done
-  for pid in "${pids[@]}"; do wait "$pid" || rc=$?; done
+  launch_ranks "$n" "$out/$name" timeout 540 build/gpu/core/train/zett-train train \
+    --base=models/base-lm --train_files='data/corpus/train/*.txt' \
+    --output_dir="/tmp/zett-dp-$name" --steps="$steps" --shards="$n" --dist_backend=$backend \
+    --batch_size=32 --seq_len=256 --lr=1e-3 --warmup_steps=50 --log_every=$log_every \
+    --eval_every=1000000 --save_every=1000000 --prefetch=4 || rc=$?
   # Mean of the logged tokens/s after the first interval (warm-up).
   local tps
   tps=$(grep -E "^step " "$out/$name.rank0.log" | sed -E 's/.* ([0-9]+) tok\/s.*/\1/' |

@@ -11,6 +11,7 @@
 # the run continues from them (same --steps, so the schedule is the uninterrupted one's).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+source scripts/gpu/ranks.sh
 out=${1:?usage: train_hypernet.sh OUT_DIR [STEPS] [TIME_LIMIT_S]}
 steps=${2:-3000}
 limit=${3:-360}
@@ -34,20 +35,13 @@ fi
 start=$SECONDS
 ngpus=${NGPUS:-1}
 export NCCL_NVLS_ENABLE=0 LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$torch_dir/../nvidia/nccl/lib"
-pids=()
-for rank in $(seq 0 $((ngpus - 1))); do
-  log="$out/train.log"
-  [ "$rank" -gt 0 ] && log="$out/train.rank$rank.log"
-  WORLD_SIZE=$ngpus RANK=$rank LOCAL_RANK=$rank MASTER_ADDR=127.0.0.1 MASTER_PORT=29517 \
-    timeout "$limit" build/gpu/core/train/zett-train train --base=models/base-lm \
-    --train_files='data/corpus/train/*.txt' --valid_files='data/corpus/valid/*.txt' \
-    --output_dir="$run" --steps="$steps" --batch_size=32 --seq_len=256 --lr=1e-3 \
-    --warmup_steps=300 --log_every=100 --eval_every=500 --save_every=250 --prefetch=4 \
-    > "$log" 2>&1 &
-  pids+=($!)
-done
 rc=0
-for pid in "${pids[@]}"; do wait "$pid" || rc=$?; done
+launch_ranks "$ngpus" "$out/train" timeout "$limit" build/gpu/core/train/zett-train train \
+  --base=models/base-lm --train_files='data/corpus/train/*.txt' \
+  --valid_files='data/corpus/valid/*.txt' --output_dir="$run" --steps="$steps" --batch_size=32 \
+  --seq_len=256 --lr=1e-3 --warmup_steps=300 --log_every=100 --eval_every=500 --save_every=250 \
+  --prefetch=4 || rc=$?
+mv "$out/train.rank0.log" "$out/train.log"  # rank 0 validates and saves: its log is the run's
 echo "train rc=$rc ranks=$ngpus wall=$((SECONDS - start))s"
 grep -E "^step|^valid" "$out/train.log" | tail -12
 

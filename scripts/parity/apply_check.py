@@ -62,18 +62,10 @@ def zett_tokenize(zett, tokenizer_json, lines, special, work):
 
 
 def run_ours(zett_train, model_dir, ids, mask, device, dtype, work):
-    from safetensors.torch import load_file
-
-    ids_path = os.path.join(work, "ids.json")
-    out_path = os.path.join(work, "ours-%s.safetensors" % dtype)
-    with open(ids_path, "w") as f:
-        json.dump({"input_ids": ids.tolist(), "attention_mask": mask.tolist()}, f)
-    cmd = [zett_train, "logits", "--model", model_dir, "--ids", ids_path, "--out", out_path,
-           "--device", device, "--dtype", dtype]
-    result = subprocess.run(cmd, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise RuntimeError("%s failed:\n%s%s" % (" ".join(cmd), result.stdout, result.stderr))
-    return load_file(out_path)["logits"]
+    """`zett-train logits` on a folder: scripts/parity/backbones.py's runner (imported here, as it
+    imports torch and transformers)."""
+    from backbones import run_ours as run_zett_train_logits
+    return run_zett_train_logits(zett_train, model_dir, ids, mask, device, dtype, work)
 
 
 def relative_error(ours, ref, mask):

@@ -83,7 +83,7 @@ def make_ids(config, generator):
 
 def run_ours(zett_train, model_dir, ids, mask, device, dtype, work):
     ids_path = os.path.join(work, "ids.json")
-    out_path = os.path.join(work, "ours.safetensors")
+    out_path = os.path.join(work, "ours-%s.safetensors" % dtype)
     with open(ids_path, "w") as f:
         json.dump({"input_ids": ids.tolist(), "attention_mask": mask.tolist()}, f)
     cmd = [zett_train, "logits", "--model", model_dir, "--ids", ids_path, "--out", out_path,
