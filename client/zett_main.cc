@@ -24,7 +24,8 @@ const std::map<std::string, Command>& Commands() {
        {zett::cli::RunDecompose, "--original PATH --target PATH [--max-len 7] [--pad-id N]"}},
       {"transfer",
        {zett::cli::RunTransfer,
-        "--server ADDR --model NAME --tokenizer PATH --out DIR [--dtype fp32|bf16|fp16]"}},
+        "--server ADDR --model NAME --tokenizer PATH --out DIR [--dtype fp32|bf16|fp16] "
+        "[--compute-dtype fp32|bf16] [--special-tokens copy|predict] [--language L]"}},
       {"apply",
        {zett::cli::RunApply,
         "--base DIR --tokenizer PATH --out DIR (--server ADDR --model NAME | --embeddings DIR) "

@@ -4,8 +4,8 @@
 
 namespace zett::server {
 
-std::shared_ptr<const ModelLoader> MakeDefaultModelLoader() {
-  return MakeHypernetModelLoader(HypernetLoaderOptions{});
+std::shared_ptr<const ModelLoader> MakeDefaultModelLoader(const HypernetLoaderOptions& options) {
+  return MakeHypernetModelLoader(options);
 }
 
 }  // namespace zett::server

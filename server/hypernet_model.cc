@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -15,6 +16,7 @@
 #include "core/tokenizer/decomposition.h"
 #include "core/tokenizer/surface_form.h"
 #include "core/tokenizer/tokenizer_file.h"
+#include "core/transfer/fallback_rows.h"
 #include "core/transfer/source_embeddings.h"
 #include "core/transfer/target_rows.h"
 #include "core/util/status_macros.h"
@@ -69,16 +71,44 @@ std::string ToBytes(const at::Tensor& tensor, at::ScalarType dtype) {
   return bytes;
 }
 
+// The hypernetwork in one precision on the device: weights, the projected source table and,
+// for the residual form, the stacked source table it reads E_src[id_0] from.
+struct ComputeVariant {
+  Hypernet hypernet;
+  at::Tensor projected;
+  at::Tensor stacked;  // defined only with hn_residual
+};
+
+absl::StatusOr<ComputeVariant> MakeComputeVariant(const std::string& hypernet_dir,
+                                                  const SourceEmbeddings& source, at::Device device,
+                                                  at::ScalarType dtype) {
+  ASSIGN_OR_RETURN(Hypernet hypernet, LoadHypernet(hypernet_dir));
+  RETURN_IF_ERROR(hypernet.To(device, dtype));
+  at::Tensor stacked = source.Stacked().to(device, dtype);
+  ASSIGN_OR_RETURN(at::Tensor projected, hypernet.ProjectSourceEmbeddings(stacked));
+  const bool residual = hypernet.config().hn_residual;
+  return ComputeVariant{std::move(hypernet), std::move(projected),
+                        residual ? stacked : at::Tensor()};
+}
+
+uint64_t DeviceBytes(const ComputeVariant& v) {
+  if (!v.hypernet.device().is_cuda()) return 0;
+  uint64_t bytes = v.projected.numel() * v.projected.element_size();
+  if (v.stacked.defined()) bytes += v.stacked.numel() * v.stacked.element_size();
+  for (const auto& [name, p] : v.hypernet.NamedParameters()) bytes += p.numel() * p.element_size();
+  return bytes;
+}
+
 class HypernetModel final : public LoadedModel {
  public:
-  HypernetModel(Hypernet hypernet, std::unique_ptr<tk::Tokenizer> original,
-                std::unique_ptr<tk::Decomposer> decomposer, SourceEmbeddings source,
-                at::Tensor projected, ModelMetadata metadata, int64_t chunk_rows)
-      : hypernet_(std::move(hypernet)),
+  HypernetModel(ComputeVariant variant, std::string hypernet_dir,
+                std::unique_ptr<tk::Tokenizer> original, std::unique_ptr<tk::Decomposer> decomposer,
+                SourceEmbeddings source, ModelMetadata metadata, int64_t chunk_rows)
+      : default_(std::move(variant)),
+        hypernet_dir_(std::move(hypernet_dir)),
         original_(std::move(original)),
         decomposer_(std::move(decomposer)),
         source_(std::move(source)),
-        projected_(std::move(projected)),
         metadata_(std::move(metadata)),
         chunk_rows_(chunk_rows) {}
 
@@ -87,7 +117,7 @@ class HypernetModel final : public LoadedModel {
   absl::StatusOr<PreparedTransfer> Prepare(const TokenizerInput& input,
                                            const PrepareOptions& options) const override {
     const auto start = std::chrono::steady_clock::now();
-    const auto& config = hypernet_.config();
+    const auto& config = default_.hypernet.config();
     tk::Decomposition decomposition;
     PreparedTransfer prepared;
     if (input.format == TokenizerInput::Format::kTokenList) {
@@ -113,7 +143,12 @@ class HypernetModel final : public LoadedModel {
       const char* field = input.format == TokenizerInput::Format::kTokenizerJson
                               ? "tokenizer_json"
                               : "sentencepiece_model";
-      auto target = tk::LoadTokenizerBytes(input.bytes);
+      tk::TokenizerConfigFiles config_files;
+      if (!input.tokenizer_config_json.empty())
+        config_files.tokenizer_config_json = input.tokenizer_config_json;
+      if (!input.special_tokens_map_json.empty())
+        config_files.special_tokens_map_json = input.special_tokens_map_json;
+      auto target = tk::LoadTokenizerBytes(input.bytes, config_files);
       if (!target.ok()) {
         return absl::InvalidArgumentError(absl::StrCat(field, ": ", target.status().message()));
       }
@@ -159,7 +194,8 @@ class HypernetModel final : public LoadedModel {
   absl::StatusOr<RowBatchOutput> Predict(const RowBatch& batch) const override {
     c10::NoGradGuard no_grad;
     const int64_t rows = static_cast<int64_t>(batch.num_rows);
-    const at::Device device = hypernet_.device();
+    ASSIGN_OR_RETURN(const ComputeVariant* variant, Variant(batch.fp32_compute));
+    const at::Device device = variant->hypernet.device();
     at::Tensor surface_forms =
         at::from_blob(const_cast<int32_t*>(batch.decomposition.data()),
                       {rows, static_cast<int64_t>(batch.surface_maxlen)}, at::kInt)
@@ -170,9 +206,9 @@ class HypernetModel final : public LoadedModel {
     forward_options.chunk_rows = chunk_rows_;
     HypernetOutput out;
     try {
-      ASSIGN_OR_RETURN(
-          out, PredictTargetRows(hypernet_, surface_forms, projected_, stacked_device(), lang,
-                                 forward_options, batch.copy_source_id, source_));
+      ASSIGN_OR_RETURN(out, PredictTargetRows(variant->hypernet, surface_forms, variant->projected,
+                                              variant->stacked, lang, forward_options,
+                                              batch.copy_source_id, source_));
     } catch (const std::exception& e) {
       return absl::InternalError(absl::StrCat("hypernetwork forward failed: ", e.what()));
     }
@@ -203,24 +239,63 @@ class HypernetModel final : public LoadedModel {
   }
 
   uint64_t device_memory_bytes() const override {
-    if (!hypernet_.device().is_cuda()) return 0;
-    uint64_t bytes = projected_.numel() * projected_.element_size();
-    for (const auto& [name, p] : hypernet_.NamedParameters()) bytes += p.numel() * p.element_size();
-    return bytes;
+    return DeviceBytes(default_) + (fp32_ ? DeviceBytes(*fp32_) : 0);
   }
 
-  // The residual form reads E_src[id_0]; kept on the device with the hypernetwork.
-  void set_stacked_device(at::Tensor stacked) { stacked_device_ = std::move(stacked); }
+  // Runs the batch shapes the server sends through Predict (a full device batch with every
+  // decomposition length, and a PredictTokens-sized one), so that kernel loading, cuBLAS and
+  // attention-plan set-up happen before the model serves, not in its first request.
+  absl::Status Warmup(int64_t batch_rows) const {
+    const auto& config = default_.hypernet.config();
+    const int L = static_cast<int>(config.hn_surface_maxlen);
+    const int32_t pad = static_cast<int32_t>(config.pad_token_id);
+    const int64_t vocab = std::max<int64_t>(2, config.original_vocab_size);
+    auto batch_of = [&](int64_t rows) {
+      RowBatch batch;
+      batch.num_rows = static_cast<uint64_t>(rows);
+      batch.surface_maxlen = static_cast<uint32_t>(L);
+      batch.dtype = v1::DTYPE_BF16;
+      batch.matrices = AvailableMatrices(metadata_);
+      batch.copy_source_id.assign(rows, -1);
+      batch.decomposition.assign(rows * L, pad);
+      for (int64_t r = 0; r < rows; ++r) {
+        for (int64_t k = 0; k <= r % L; ++k) {  // lengths 1..L in turn
+          auto id = static_cast<int32_t>((r * 7 + k * 131) % vocab);
+          batch.decomposition[r * L + k] = id == pad ? (id + 1) % vocab : id;
+        }
+      }
+      return batch;
+    };
+    for (int64_t rows : {batch_rows, int64_t{64}}) {
+      for (int pass = 0; pass < 2; ++pass) {
+        absl::StatusOr<RowBatchOutput> out = Predict(batch_of(rows));
+        if (!out.ok()) return out.status();
+      }
+    }
+    return absl::OkStatus();
+  }
 
  private:
-  const at::Tensor& stacked_device() const { return stacked_device_; }
+  // The precision a batch asked for; the fp32 variant is made on first use (Predict runs on
+  // the one predict-queue thread, so no lock is needed).
+  absl::StatusOr<const ComputeVariant*> Variant(bool fp32) const {
+    if (!fp32 || default_.hypernet.dtype() == at::kFloat) return &default_;
+    if (!fp32_) {
+      ASSIGN_OR_RETURN(
+          ComputeVariant v,
+          MakeComputeVariant(hypernet_dir_, source_, default_.hypernet.device(), at::kFloat));
+      fp32_.emplace(std::move(v));
+      LogInfo("fp32_variant_loaded", {{"hypernet", hypernet_dir_}});
+    }
+    return &*fp32_;
+  }
 
-  Hypernet hypernet_;
+  ComputeVariant default_;
+  mutable std::optional<ComputeVariant> fp32_;
+  std::string hypernet_dir_;
   std::unique_ptr<tk::Tokenizer> original_;
   std::unique_ptr<tk::Decomposer> decomposer_;
   SourceEmbeddings source_;
-  at::Tensor projected_;
-  at::Tensor stacked_device_;
   ModelMetadata metadata_;
   int64_t chunk_rows_;
 };
@@ -237,13 +312,15 @@ class HypernetModelLoader final : public ModelLoader {
     const std::string hypernet_dir = (fs::path(version_dir) / "hypernet").string();
     c10::NoGradGuard no_grad;
     try {
-      ASSIGN_OR_RETURN(Hypernet hypernet, LoadHypernet(hypernet_dir));
+      const auto load_start = std::chrono::steady_clock::now();
+      ASSIGN_OR_RETURN(ZettHypernetConfig config,
+                       ReadHypernetConfig((fs::path(hypernet_dir) / "config.json").string()));
       ASSIGN_OR_RETURN(std::unique_ptr<tk::Tokenizer> original,
                        tk::LoadTokenizerFile(HypernetTokenizerPath(hypernet_dir)));
       ASSIGN_OR_RETURN(std::unique_ptr<tk::Decomposer> decomposer,
                        tk::Decomposer::Create(*original));
+      RETURN_IF_ERROR(CheckFallbackRows(config, decomposer->original_vocabulary()));
       ASSIGN_OR_RETURN(SourceEmbeddings source, LoadSourceEmbeddings(base_dir));
-      const auto& config = hypernet.config();
       if (source.hidden_size() != config.n_embd) {
         return absl::FailedPreconditionError(absl::StrCat("base hidden size ", source.hidden_size(),
                                                           " != hypernet n_embd ", config.n_embd));
@@ -269,9 +346,8 @@ class HypernetModelLoader final : public ModelLoader {
                                {"device", cuda ? "cuda" : "cpu"},
                                {"compute_dtype", dtype == at::kBFloat16 ? "bf16" : "fp32"},
                                {"cuda_available", CudaAvailable() ? "true" : "false"}});
-      RETURN_IF_ERROR(hypernet.To(device, dtype));
-      at::Tensor stacked = source.Stacked().to(device, dtype);
-      ASSIGN_OR_RETURN(at::Tensor projected, hypernet.ProjectSourceEmbeddings(stacked));
+      ASSIGN_OR_RETURN(ComputeVariant variant,
+                       MakeComputeVariant(hypernet_dir, source, device, dtype));
 
       ModelMetadata metadata;
       metadata.architecture = source.architecture;
@@ -282,9 +358,19 @@ class HypernetModelLoader final : public ModelLoader {
       metadata.surface_maxlen = static_cast<uint32_t>(config.hn_surface_maxlen);
       metadata.languages = config.langs;
       auto model = std::make_shared<HypernetModel>(
-          std::move(hypernet), std::move(original), std::move(decomposer), std::move(source),
-          std::move(projected), std::move(metadata), options_.chunk_rows);
-      if (config.hn_residual) model->set_stacked_device(stacked);
+          std::move(variant), hypernet_dir, std::move(original), std::move(decomposer),
+          std::move(source), std::move(metadata), options_.chunk_rows);
+      const double load_seconds = SecondsSince(load_start);
+      double warmup_seconds = 0;
+      if (options_.warmup_rows > 0) {
+        const auto warmup_start = std::chrono::steady_clock::now();
+        RETURN_IF_ERROR(model->Warmup(options_.warmup_rows));
+        warmup_seconds = SecondsSince(warmup_start);
+      }
+      LogInfo("model_loaded", {{"model", model_name},
+                               {"version", std::to_string(version)},
+                               {"load_seconds", absl::StrCat(load_seconds)},
+                               {"warmup_seconds", absl::StrCat(warmup_seconds)}});
       return std::shared_ptr<const LoadedModel>(std::move(model));
     } catch (const std::exception& e) {
       return absl::InternalError(

@@ -18,6 +18,9 @@ struct HypernetLoaderOptions {
   // Compute dtype of the hypernetwork: "auto" = bf16 on CUDA, fp32 on CPU; or "fp32" / "bf16".
   std::string compute_dtype = "auto";
   int64_t chunk_rows = 16384;  // rows per encoder call (bounds activation memory)
+  // Rows of the warm-up batches run before a version turns AVAILABLE (the server's
+  // max_batch_rows); 0: no warm-up.
+  int64_t warmup_rows = 0;
 };
 
 std::shared_ptr<const ModelLoader> MakeHypernetModelLoader(const HypernetLoaderOptions& options);

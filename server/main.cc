@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,13 @@ ABSL_FLAG(std::string, bearer_token_file, "",
 ABSL_FLAG(std::string, tls_cert, "", "PEM server certificate chain (enables TLS).");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert.");
 ABSL_FLAG(std::string, tls_client_ca, "", "PEM CA; when set, clients need certificates.");
+ABSL_FLAG(std::string, device, "auto", "Where models run: auto (CUDA when present), cuda, cpu.");
+ABSL_FLAG(std::string, compute_dtype, "auto",
+          "Hypernetwork arithmetic: auto (bf16 on CUDA, fp32 on CPU), bf16, fp32. A request "
+          "may ask for fp32 with options.compute_dtype.");
+ABSL_FLAG(bool, warmup, true,
+          "Run every batch shape once before a version turns AVAILABLE (first request as fast "
+          "as later ones).");
 
 namespace {
 
@@ -55,6 +63,13 @@ std::vector<char*> NormalizeFlagNames(int argc, char** argv, std::vector<std::st
   }
   for (std::string& s : *storage) out.push_back(s.data());
   return out;
+}
+
+bool OneOf(const std::string& value, std::initializer_list<const char*> allowed) {
+  for (const char* a : allowed) {
+    if (value == a) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -98,6 +113,18 @@ int main(int argc, char** argv) {
     }
   }
 
+  HypernetLoaderOptions loader;
+  loader.device = absl::GetFlag(FLAGS_device);
+  loader.compute_dtype = absl::GetFlag(FLAGS_compute_dtype);
+  if (!OneOf(loader.device, {"auto", "cuda", "cpu"}) ||
+      !OneOf(loader.compute_dtype, {"auto", "bf16", "fp32"})) {
+    std::fprintf(stderr,
+                 "zett-server: --device takes auto|cuda|cpu, --compute_dtype auto|bf16|fp32\n");
+    return 2;
+  }
+  if (absl::GetFlag(FLAGS_warmup))
+    loader.warmup_rows = static_cast<int64_t>(options.max_batch_rows);
+
   // Block the stop signals in every thread; the main thread takes them with sigwait().
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
@@ -106,7 +133,7 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   absl::StatusOr<std::unique_ptr<ZettServer>> server =
-      ZettServer::Start(options, MakeDefaultModelLoader());
+      ZettServer::Start(options, MakeDefaultModelLoader(loader));
   if (!server.ok()) {
     LogError("server_start_failed", {{"error", server.status().ToString()}});
     return 1;

@@ -95,7 +95,8 @@ void PredictQueue::Run() {
             batch.empty() ||
             (it->model == batch.front().model && it->dtype == batch.front().dtype &&
              it->matrices == batch.front().matrices &&
-             it->prepared->language_id == batch.front().prepared->language_id);
+             it->prepared->language_id == batch.front().prepared->language_id &&
+             it->prepared->fp32_compute == batch.front().prepared->fp32_compute);
         if (compatible && (batch.empty() || rows + it->num_rows <= options_.max_batch_rows)) {
           rows += it->num_rows;
           batch.push_back(std::move(*it));
@@ -114,6 +115,7 @@ void PredictQueue::RunBatch(std::vector<Item>& items) {
   RowBatch batch;
   batch.surface_maxlen = head.prepared->surface_maxlen;
   batch.language_id = head.prepared->language_id;
+  batch.fp32_compute = head.prepared->fp32_compute;
   batch.dtype = head.dtype;
   batch.matrices = head.matrices;
   const uint64_t width = batch.surface_maxlen;

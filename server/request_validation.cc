@@ -55,6 +55,15 @@ absl::StatusOr<ResolvedOptions> ResolveOptions(const v1::TransferOptions& option
   }
   for (v1::Matrix matrix : resolved.matrices) resolved.proto.add_matrices(matrix);
 
+  if (options.compute_dtype() != v1::DTYPE_UNSPECIFIED &&
+      options.compute_dtype() != v1::DTYPE_FP32 && options.compute_dtype() != v1::DTYPE_BF16) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("options.compute_dtype: ", static_cast<int>(options.compute_dtype()),
+                     "; the hypernetwork computes in FP32 or BF16 (UNSPECIFIED: the server's)"));
+  }
+  resolved.prepare.fp32_compute = options.compute_dtype() == v1::DTYPE_FP32;
+  resolved.proto.set_compute_dtype(options.compute_dtype());
+
   if (!v1::SpecialTokenPolicy_IsValid(options.special_tokens())) {
     return absl::InvalidArgumentError(absl::StrCat("options.special_tokens: unknown value ",
                                                    static_cast<int>(options.special_tokens())));
@@ -132,6 +141,14 @@ absl::StatusOr<TokenizerInput> TokenizerInputFromList(const v1::TokenList& list,
 absl::StatusOr<TokenizerInput> TokenizerInputFromRequest(const v1::TransferRequest& request,
                                                          const ServiceLimits& limits) {
   TokenizerInput input;
+  input.tokenizer_config_json = request.tokenizer_config_json();
+  input.special_tokens_map_json = request.special_tokens_map_json();
+  if (request.tokenizer_case() == v1::TransferRequest::kTokenList &&
+      !(input.tokenizer_config_json.empty() && input.special_tokens_map_json.empty())) {
+    return absl::InvalidArgumentError(
+        "tokenizer_config_json / special_tokens_map_json: only with tokenizer_json or "
+        "sentencepiece_model (a token_list names its special tokens itself)");
+  }
   switch (request.tokenizer_case()) {
     case v1::TransferRequest::kTokenizerJson:
       if (request.tokenizer_json().empty()) {

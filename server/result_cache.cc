@@ -66,6 +66,8 @@ std::string TransferCacheKey(const std::string& model, int64_t version,
   switch (request.tokenizer_case()) {
     case v1::TransferRequest::kTokenizerJson:
       AddField(sha, request.tokenizer_json());
+      AddField(sha, request.tokenizer_config_json());
+      AddField(sha, request.special_tokens_map_json());
       break;
     case v1::TransferRequest::kSentencepieceModel:
       AddField(sha, request.sentencepiece_model());
@@ -85,6 +87,7 @@ std::string TransferCacheKey(const std::string& model, int64_t version,
   for (int matrix : resolved_options.matrices()) AddField(sha, absl::StrCat(matrix));
   AddField(sha, absl::StrCat("special:", static_cast<int>(resolved_options.special_tokens())));
   AddField(sha, absl::StrCat("language:", resolved_options.language()));
+  AddField(sha, absl::StrCat("compute:", static_cast<int>(resolved_options.compute_dtype())));
   AddField(sha, absl::StrCat("rows:", resolved_options.rows_per_chunk()));
   return sha.Digest();
 }

@@ -37,11 +37,15 @@ struct TokenizerInput {
   std::vector<std::string> tokens;  // kTokenList only
   v1::TokenKind token_kind = v1::TOKEN_KIND_UNSPECIFIED;
   std::vector<std::string> special_tokens;
+  // tokenizer_config.json / special_tokens_map.json sent with a tokenizer file; empty: absent.
+  std::string tokenizer_config_json;
+  std::string special_tokens_map_json;
 };
 
 struct PrepareOptions {
   v1::SpecialTokenPolicy special_tokens = v1::SPECIAL_TOKEN_POLICY_COPY_ORIGINAL;
-  int32_t language_id = -1;  // index into ModelMetadata::languages; -1: none
+  int32_t language_id = -1;   // index into ModelMetadata::languages; -1: none
+  bool fp32_compute = false;  // options.compute_dtype = FP32
   // The request's cancellation and deadline: Prepare polls it between its phases and every
   // ~1k tokens of a decomposition, and returns its first non-OK status (CANCELLED,
   // DEADLINE_EXCEEDED) unchanged, with no result. Empty: never interrupted.
@@ -64,6 +68,7 @@ struct PreparedTransfer {
   std::vector<int32_t> decomposition;   // [V, L] row-major original-model ids, padded
   std::vector<int32_t> copy_source_id;  // [V]: original id whose rows are copied, or -1
   int32_t language_id = -1;
+  bool fp32_compute = false;  // the request asked for fp32 arithmetic
   double parse_seconds = 0;
   double decompose_seconds = 0;
 
@@ -78,6 +83,7 @@ struct RowBatch {
   std::vector<int32_t> decomposition;   // [num_rows, surface_maxlen]
   std::vector<int32_t> copy_source_id;  // [num_rows]
   int32_t language_id = -1;
+  bool fp32_compute = false;
   v1::DType dtype = v1::DTYPE_FP32;  // resolved (never UNSPECIFIED)
   std::vector<v1::Matrix> matrices;  // which outputs, in this order
 };

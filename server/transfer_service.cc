@@ -230,6 +230,7 @@ absl::Status TransferService::DoTransfer(grpc::ServerContext* context,
   if (!prepared_or.ok()) return prepared_or.status();
   RETURN_IF_ERROR(CheckPrepared(*prepared_or, options_.limits));
   prepared_or->language_id = options.prepare.language_id;
+  prepared_or->fp32_compute = options.prepare.fp32_compute;
   auto prepared = std::make_shared<const PreparedTransfer>(*std::move(prepared_or));
   if (context->IsCancelled()) return absl::CancelledError("the client cancelled the call");
 
@@ -438,6 +439,7 @@ absl::Status TransferService::DoPredictTokens(grpc::ServerContext* context,
   if (!prepared_or.ok()) return prepared_or.status();
   RETURN_IF_ERROR(CheckPrepared(*prepared_or, options_.limits));
   prepared_or->language_id = options.prepare.language_id;
+  prepared_or->fp32_compute = options.prepare.fp32_compute;
   auto prepared = std::make_shared<const PreparedTransfer>(*std::move(prepared_or));
 
   auto cancel = std::make_shared<CancelFlag>(false);

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/io/json_file.h"
@@ -289,7 +290,17 @@ absl::Status Writer::MapRows(const tokenizer::Tokenizer& target, const SpecialTo
   for (int64_t row = 0; row < rows; ++row) {
     (transferred.special[row] ? special_rows : normal_rows).emplace(transferred.tokens[row], row);
   }
-  ASSIGN_OR_RETURN(tokenizer::ByteLevelVocabulary converted, tokenizer::ConvertToByteLevel(target));
+  // The target's surface forms as the transfer made them (whitespace made consistent, zett's
+  // default), and without, for a transfer that turned it off.
+  tokenizer::ConversionOptions consistent;
+  consistent.make_whitespace_consistent = true;
+  ASSIGN_OR_RETURN(tokenizer::ByteLevelVocabulary converted,
+                   tokenizer::ConvertToByteLevel(target, consistent));
+  ASSIGN_OR_RETURN(tokenizer::ByteLevelVocabulary plain, tokenizer::ConvertToByteLevel(target));
+  // What transformers calls special in the target (its config files); every other token,
+  // special=true in tokenizer.json or not, has a row of its own text.
+  absl::flat_hash_set<int32_t> target_specials;
+  for (const auto& [id, content] : target.AllSpecialTokens()) target_specials.insert(id);
   // Base special-token strings by role, for target specials the table replaced.
   nlohmann::json base_strings;
   for (const char* name : {"tokenizer_config.json", "special_tokens_map.json"}) {
@@ -307,11 +318,11 @@ absl::Status Writer::MapRows(const tokenizer::Tokenizer& target, const SpecialTo
   std::vector<int64_t> missing;
   for (int64_t id = 0; id < vocab; ++id) {
     const std::string content(target.IdToToken(static_cast<int32_t>(id)));
-    const std::string surface = id < static_cast<int64_t>(converted.surface_forms.size())
-                                    ? converted.surface_forms[id]
-                                    : content;
+    auto surface_of = [&](const tokenizer::ByteLevelVocabulary& v) {
+      return id < static_cast<int64_t>(v.surface_forms.size()) ? v.surface_forms[id] : content;
+    };
     int64_t row = -1;
-    if (target.IsSpecial(static_cast<int32_t>(id))) {
+    if (target_specials.contains(static_cast<int32_t>(id))) {
       if (auto it = special_rows.find(content); it != special_rows.end()) {
         row = it->second;
       } else {
@@ -328,12 +339,12 @@ absl::Status Writer::MapRows(const tokenizer::Tokenizer& target, const SpecialTo
       }
     }
     if (row < 0) {
-      if (auto it = normal_rows.find(surface); it != normal_rows.end()) {
-        row = it->second;
-        ++summary_.rows_by_surface_form;
-      } else if (auto it2 = normal_rows.find(content); it2 != normal_rows.end()) {
-        row = it2->second;
-        ++summary_.rows_by_surface_form;
+      for (const std::string& key : {surface_of(converted), surface_of(plain), content}) {
+        if (auto it = normal_rows.find(key); it != normal_rows.end()) {
+          row = it->second;
+          ++summary_.rows_by_surface_form;
+          break;
+        }
       }
     }
     if (row < 0) missing.push_back(id);

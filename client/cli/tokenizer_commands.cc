@@ -140,6 +140,10 @@ int RunDecompose(const std::vector<std::string>& args) {
   out["original_vocab_size"] = d.original_vocab_size;
   out["vocab_size"] = d.surface_forms.size();
   out["surface_forms"] = d.surface_forms;
+  // The original's conversion additions: what a hypernetwork's fallback_embeddings rows are.
+  const auto& converted = (*decomposer)->original_vocabulary();
+  out["original_added_tokens"] = std::vector<std::string>(
+      converted.surface_forms.begin() + converted.original_size, converted.surface_forms.end());
   nlohmann::json matrix = nlohmann::json::array();
   for (size_t i = 0; i < d.surface_forms.size(); ++i) {
     matrix.push_back(

@@ -127,6 +127,12 @@ absl::StatusOr<v1::TransferRequest> BuildTransferRequest(
   if (auto it = flags.find("--language"); it != flags.end()) {
     request.mutable_options()->set_language(it->second);
   }
+  if (auto it = flags.find("--compute-dtype"); it != flags.end()) {
+    if (it->second != "fp32" && it->second != "bf16") {
+      return absl::InvalidArgumentError("--compute-dtype: fp32 or bf16");
+    }
+    request.mutable_options()->set_compute_dtype(dtypes.at(it->second));
+  }
   if (absl::Status status =
           client::SetTokenizerFromFile(flags.at("--tokenizer"), kinds.at(kind), &request);
       !status.ok()) {
@@ -135,9 +141,9 @@ absl::StatusOr<v1::TransferRequest> BuildTransferRequest(
   return request;
 }
 
-const std::vector<std::string> kTransferFlags = {"--model",   "--tokenizer",  "--version",
-                                                 "--dtype",   "--token-kind", "--special-tokens",
-                                                 "--language"};
+const std::vector<std::string> kTransferFlags = {"--model",    "--tokenizer",    "--version",
+                                                 "--dtype",    "--token-kind",   "--special-tokens",
+                                                 "--language", "--compute-dtype"};
 
 }  // namespace
 

@@ -2,6 +2,7 @@
 
 #include <grpcpp/generic/generic_stub.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -264,10 +265,27 @@ absl::Status SetTokenizerFromFile(const std::string& path, v1::TokenKind list_ki
                                   v1::TransferRequest* request) {
   absl::StatusOr<std::string> bytes = ReadFile(path);
   if (!bytes.ok()) return bytes.status();
+  const bool tokenizer_file = absl::EndsWith(path, ".json") || absl::EndsWith(path, ".model");
   if (absl::EndsWith(path, ".json")) {
     request->set_tokenizer_json(*std::move(bytes));
   } else if (absl::EndsWith(path, ".model")) {
     request->set_sentencepiece_model(*std::move(bytes));
+  }
+  if (tokenizer_file) {
+    // The config files beside it decide the special tokens, as for transformers.
+    const std::filesystem::path dir = std::filesystem::path(path).parent_path();
+    for (const char* name : {"tokenizer_config.json", "special_tokens_map.json"}) {
+      const std::filesystem::path file = dir / name;
+      std::error_code error;
+      if (!std::filesystem::is_regular_file(file, error)) continue;
+      absl::StatusOr<std::string> config = ReadFile(file.string());
+      if (!config.ok()) return config.status();
+      if (std::string(name) == "tokenizer_config.json") {
+        request->set_tokenizer_config_json(*std::move(config));
+      } else {
+        request->set_special_tokens_map_json(*std::move(config));
+      }
+    }
   } else {
     v1::TokenList* list = request->mutable_token_list();
     list->set_kind(list_kind);

@@ -7,6 +7,48 @@
 
 namespace zett {
 
+namespace {
+
+// Drops the decomposition rows that no target id, the BOS or an original special token holds,
+// keeping the order of the others, and renumbers the maps. Extra rows (numbered after the
+// decomposition) shift down.
+void KeepRowsInUse(TargetVocabulary* v) {
+  tokenizer::Decomposition& d = v->decomposition;
+  const auto rows = static_cast<int32_t>(d.surface_forms.size());
+  std::vector<int32_t> new_row(rows, -1);
+  for (int32_t row : v->row_of_target_id) {
+    if (row < rows) new_row[row] = 0;
+  }
+  if (v->bos_row < rows) new_row[v->bos_row] = 0;
+  for (int32_t r = 0; r < rows; ++r) {
+    if (d.flags[r] & tokenizer::kSpecial) new_row[r] = 0;  // the original's, at their ids
+  }
+  int32_t kept = 0;
+  for (int32_t r = 0; r < rows; ++r) {
+    if (new_row[r] < 0) continue;
+    new_row[r] = kept;
+    if (kept != r) {
+      d.surface_forms[kept] = std::move(d.surface_forms[r]);
+      d.flags[kept] = d.flags[r];
+      std::copy(d.ids.begin() + static_cast<size_t>(r) * d.max_len,
+                d.ids.begin() + static_cast<size_t>(r + 1) * d.max_len,
+                d.ids.begin() + static_cast<size_t>(kept) * d.max_len);
+    }
+    ++kept;
+  }
+  int n_truncated = 0;
+  for (int32_t r = 0; r < kept; ++r) n_truncated += (d.flags[r] & tokenizer::kTruncated) != 0;
+  d.surface_forms.resize(kept);
+  d.flags.resize(kept);
+  d.ids.resize(static_cast<size_t>(kept) * d.max_len);
+  d.n_truncated = n_truncated;
+  auto renumber = [&](int32_t row) { return row < rows ? new_row[row] : row - rows + kept; };
+  for (int32_t& row : v->row_of_target_id) row = renumber(row);
+  v->bos_row = renumber(v->bos_row);
+}
+
+}  // namespace
+
 absl::StatusOr<TargetVocabulary> BuildTargetVocabulary(const tokenizer::Decomposer& decomposer,
                                                        const tokenizer::Tokenizer& target,
                                                        const tokenizer::DecomposeOptions& options,
@@ -45,6 +87,7 @@ absl::StatusOr<TargetVocabulary> BuildTargetVocabulary(const tokenizer::Decompos
   auto bos = row_of.find(bos_content);
   v.bos_row = bos != row_of.end() ? bos->second : add_extra(bos_content, tokenizer::kSpecial);
   v.extra_rows = static_cast<int64_t>(extra_forms.size());
+  KeepRowsInUse(&v);
   if (!extra_forms.empty()) {
     tokenizer::Decomposition extra =
         decomposer.DecomposeSurfaceForms(std::move(extra_forms), std::move(extra_flags),

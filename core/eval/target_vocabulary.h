@@ -16,9 +16,12 @@
 namespace zett {
 
 struct TargetVocabulary {
-  // Rows = the transferred vocabulary: Decomposer::Decompose(target) (what the server
-  // predicts), plus extra rows for target ids it has no row for (target special tokens the
-  // original lacks) and, if missing, the original BOS.
+  // Rows = the vocabulary of the transferred model as `zett apply` writes it: the rows of
+  // Decomposer::Decompose(target) (what the server predicts) that some target id or the BOS
+  // maps to, in that order, plus extra rows for target ids it has no row for (target special
+  // tokens the original lacks) and, if missing, the original BOS. Rows only the conversion
+  // adds (fill bytes, whitespace runs, BPE helper tokens) are not part of it: no target id
+  // produces them, and the applied model has no row for them.
   tokenizer::Decomposition decomposition;
   std::vector<int32_t> row_of_target_id;  // [target.vocab_size()] → row
   int32_t bos_row = -1;                   // row of the original BOS token (its own row)

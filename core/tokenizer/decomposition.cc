@@ -8,6 +8,9 @@
 namespace zett::tokenizer {
 
 int32_t DefaultPadId(const Tokenizer& original) {
+  // zett: the hypernetwork tokenizer's pad_token_id, its eos when it has no pad.
+  if (auto pad = original.NamedSpecialTokenId("pad_token")) return *pad;
+  if (auto eos = original.NamedSpecialTokenId("eos_token")) return *eos;
   static const char* const kPad[] = {"<pad>", "[PAD]", "<|pad|>", "<|finetune_right_pad_id|>"};
   static const char* const kEos[] = {"</s>", "<|end_of_text|>", "<|endoftext|>", "<eos>", "[SEP]"};
   for (const char* name : kPad) {
@@ -19,10 +22,13 @@ int32_t DefaultPadId(const Tokenizer& original) {
   return 0;
 }
 
-absl::StatusOr<std::unique_ptr<Decomposer>> Decomposer::Create(const Tokenizer& original) {
+absl::StatusOr<std::unique_ptr<Decomposer>> Decomposer::Create(const Tokenizer& original,
+                                                               uint64_t helper_order_seed) {
   auto d = std::unique_ptr<Decomposer>(new Decomposer());
-  ASSIGN_OR_RETURN(d->converted_, ConvertToByteLevel(original));
-  ASSIGN_OR_RETURN(d->model_, BuildByteLevelModel(original, &d->converted_));
+  ConversionOptions conversion;
+  conversion.helper_order_seed = helper_order_seed;
+  ASSIGN_OR_RETURN(d->converted_, ConvertToByteLevel(original, conversion));
+  ASSIGN_OR_RETURN(d->model_, BuildByteLevelModel(original, d->converted_));
   d->model_->DisableCache();  // surface forms are decomposed once each
   for (const auto& [id, content] : d->converted_.special_tokens) d->special_ids_[content] = id;
   d->default_pad_id_ = DefaultPadId(original);

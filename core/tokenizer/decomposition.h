@@ -4,8 +4,9 @@
 // The [V, L] int32 matrix is what the hypernetwork consumes.
 //
 // Determinism: for a given (original, target, options) the result is a pure function of the
-// two files; the only place zett depends on Python set order (the helper BPE merges for
-// multi-byte chars) is fixed here to ascending byte order.
+// files; the only place zett depends on Python set order (the rank order of the helper BPE
+// merges for multi-byte atoms) is fixed here to ascending byte order. Ids never depend on it
+// (helper tokens are appended sorted); a few decompositions do (docs/tokenizers.md).
 #ifndef ZETT_CORE_TOKENIZER_DECOMPOSITION_H_
 #define ZETT_CORE_TOKENIZER_DECOMPOSITION_H_
 
@@ -53,7 +54,10 @@ struct Decomposition {
 // many targets. Thread-safe.
 class Decomposer {
  public:
-  static absl::StatusOr<std::unique_ptr<Decomposer>> Create(const Tokenizer& original);
+  // `helper_order_seed`: ConversionOptions::helper_order_seed for the original's conversion
+  // (0, the default, is the fixed order; others only to find order-dependent rows).
+  static absl::StatusOr<std::unique_ptr<Decomposer>> Create(const Tokenizer& original,
+                                                            uint64_t helper_order_seed = 0);
 
   absl::StatusOr<Decomposition> Decompose(const Tokenizer& target,
                                           const DecomposeOptions& options = {}) const;
@@ -84,8 +88,9 @@ class Decomposer {
 absl::StatusOr<Decomposition> Decompose(const Tokenizer& original, const Tokenizer& target,
                                         const DecomposeOptions& options = {});
 
-// The pad id: the original's pad special token if any, else its end-of-sequence token
-// (transformers sets pad = eos for most decoder LMs), else 0.
+// The pad id: the original's pad_token, else its eos_token (zett sets pad = eos when the
+// hypernetwork tokenizer has none); without a special tokens map, the first of the usual pad
+// and end-of-sequence spellings it has, else 0.
 int32_t DefaultPadId(const Tokenizer& original);
 
 // (flag bit, name) pairs for printing.

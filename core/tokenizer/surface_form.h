@@ -39,8 +39,13 @@ enum SurfaceFormFlag : uint8_t {
 struct ByteLevelVocabulary {
   std::vector<std::string> surface_forms;  // id -> surface form; may be longer than the input
   std::vector<uint8_t> flags;              // SurfaceFormFlag bits per id
-  int32_t original_size = 0;               // ids below this are the tokenizer's own
-  std::vector<std::pair<int32_t, std::string>> special_tokens;  // (id, content), ascending id
+  int32_t original_size = 0;               // the tokenizer's len(): ids below are its own
+  // (id, content) of the special tokens (transformers' all_special_tokens), ascending id.
+  std::vector<std::pair<int32_t, std::string>> special_tokens;
+  // What the converted model is built from (BuildByteLevelModel): for BPE the merges in rank
+  // order (helper merges first), for Unigram one score per surface form.
+  std::vector<std::pair<std::string, std::string>> bpe_merges;
+  std::vector<double> unigram_scores;
 };
 
 struct ConversionOptions {
@@ -49,18 +54,26 @@ struct ConversionOptions {
   // Re-insert these special tokens at their ids, dropping the tokenizer's own (zett's
   // match_special_tokens_to: the original tokenizer's specials).
   const ByteLevelVocabulary* match_special_tokens_to = nullptr;
+  // The order in which helper merges are derived from the multi-byte atoms that no merge
+  // builds. zett iterates a Python set here, so its order changes with PYTHONHASHSEED; ours is
+  // ascending byte order (0). Any other value shuffles the atoms with that seed: only for
+  // finding which decompositions depend on this order (tests, docs/tokenizers.md).
+  uint64_t helper_order_seed = 0;
 };
 
-// The converted vocabulary. Special tokens are added tokens with special=true. Deterministic.
+// zett's convert_to_byte_level, step for step: surface forms (special tokens kept as they are),
+// `<0xNN>` pieces mapped to their byte char (NN < 0xFF, as zett's range(255)), missing byte
+// chars appended, optionally whitespace made consistent and the original's special tokens put
+// at their ids, then for BPE the helper tokens that keep every token reachable (sorted,
+// appended). Special tokens are the tokenizer's AllSpecialTokens(). Deterministic.
 absl::StatusOr<ByteLevelVocabulary> ConvertToByteLevel(const Tokenizer& tokenizer,
                                                        const ConversionOptions& options = {});
 
 // The model of the converted tokenizer (zett's converted BPE/Unigram/WordPiece over byte
-// chars): what decomposes a surface form with `Tokenize`. For BPE, converted merges plus the
-// helper merges zett adds so every multi-byte char stays reachable. `converted` is the result
-// of ConvertToByteLevel(tokenizer) without options; it gains the helper vocabulary.
+// chars): what decomposes a surface form with `Tokenize`. `converted` is the result of
+// ConvertToByteLevel(tokenizer) without options.
 absl::StatusOr<std::unique_ptr<Model>> BuildByteLevelModel(const Tokenizer& tokenizer,
-                                                           ByteLevelVocabulary* converted);
+                                                           const ByteLevelVocabulary& converted);
 
 }  // namespace zett::tokenizer
 

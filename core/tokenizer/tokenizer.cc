@@ -125,6 +125,25 @@ std::vector<int32_t> Tokenizer::SpecialTokenIds() const {
   return ids;
 }
 
+std::vector<std::pair<int32_t, std::string>> Tokenizer::AllSpecialTokens() const {
+  std::vector<std::pair<int32_t, std::string>> all;
+  if (!special_tokens_map_) {
+    for (int32_t id : SpecialTokenIds()) all.emplace_back(id, std::string(IdToToken(id)));
+    return all;
+  }
+  for (std::string& token : special_tokens_map_->AllSpecialTokens()) {
+    if (auto id = TokenToId(token)) all.emplace_back(*id, std::move(token));
+  }
+  return all;
+}
+
+std::optional<int32_t> Tokenizer::NamedSpecialTokenId(std::string_view attribute) const {
+  if (!special_tokens_map_) return std::nullopt;
+  std::optional<std::string> token = special_tokens_map_->Named(attribute);
+  if (!token) return std::nullopt;
+  return TokenToId(*token);
+}
+
 bool Tokenizer::IsSpecial(int32_t id) const {
   auto it = added_by_id_.find(id);
   return it != added_by_id_.end() && components_.added_tokens[it->second].special;

@@ -19,6 +19,7 @@
 #include "core/tokenizer/normalizer.h"
 #include "core/tokenizer/post_processor.h"
 #include "core/tokenizer/pre_tokenizer.h"
+#include "core/tokenizer/special_tokens_map.h"
 
 namespace zett::tokenizer {
 
@@ -58,9 +59,19 @@ class Tokenizer {
   // Added-token content for added ids, else the model's token ("" for a hole).
   std::string_view IdToToken(int32_t id) const;
   std::optional<int32_t> TokenToId(std::string_view token) const;
-  // Ids of added tokens with special=true, ascending.
+  // Ids of added tokens with special=true, ascending (tokenizer.json's own flag).
   std::vector<int32_t> SpecialTokenIds() const;
   bool IsSpecial(int32_t id) const;
+
+  // What transformers calls special (tokenizer_config.json / special_tokens_map.json, see
+  // special_tokens_map.h). Set by the loaders when those files were given.
+  void SetSpecialTokensMap(SpecialTokensMap map) { special_tokens_map_ = std::move(map); }
+  const std::optional<SpecialTokensMap>& special_tokens_map() const { return special_tokens_map_; }
+  // (id, content) of transformers' all_special_tokens, in its order: from the special tokens map
+  // when set (tokens missing from the vocabulary skipped), else the special=true added tokens.
+  std::vector<std::pair<int32_t, std::string>> AllSpecialTokens() const;
+  // The id of a named special token ("pad_token", "eos_token", …) from the map, if set and known.
+  std::optional<int32_t> NamedSpecialTokenId(std::string_view attribute) const;
 
  private:
   explicit Tokenizer(Components components) : components_(std::move(components)) {}
@@ -72,6 +83,7 @@ class Tokenizer {
   absl::flat_hash_map<int32_t, size_t> added_by_id_;
   absl::flat_hash_map<std::string, int32_t> added_by_content_;
   int32_t vocab_size_ = 0;
+  std::optional<SpecialTokensMap> special_tokens_map_;
 };
 
 }  // namespace zett::tokenizer

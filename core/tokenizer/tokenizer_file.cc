@@ -1,18 +1,27 @@
 #include "core/tokenizer/tokenizer_file.h"
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "core/tokenizer/sentencepiece_model.h"
 #include "core/tokenizer/tokenizer_json.h"
 #include "core/tokenizer/unicode_text.h"
+#include "core/util/status_macros.h"
 
 namespace zett::tokenizer {
 
-absl::StatusOr<std::unique_ptr<Tokenizer>> LoadTokenizerBytes(std::string_view bytes) {
+absl::StatusOr<std::unique_ptr<Tokenizer>> LoadTokenizerBytes(std::string_view bytes,
+                                                              const TokenizerConfigFiles& config) {
   const size_t first = bytes.find_first_not_of(" \t\r\n");
-  if (first != std::string_view::npos && bytes[first] == '{') return LoadTokenizerJson(bytes);
-  return LoadSentencePieceModel(bytes);
+  const bool json = first != std::string_view::npos && bytes[first] == '{';
+  ASSIGN_OR_RETURN(std::unique_ptr<Tokenizer> tokenizer,
+                   json ? LoadTokenizerJson(bytes) : LoadSentencePieceModel(bytes));
+  if (!config.empty()) {
+    ASSIGN_OR_RETURN(SpecialTokensMap map, ParseSpecialTokensMap(config));
+    tokenizer->SetSpecialTokensMap(std::move(map));
+  }
+  return tokenizer;
 }
 
 absl::StatusOr<std::unique_ptr<Tokenizer>> LoadTokenizerFile(const std::string& path) {
@@ -20,7 +29,10 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> LoadTokenizerFile(const std::string& 
   if (!in) return absl::NotFoundError(Cat("cannot open tokenizer file ", path));
   std::stringstream buffer;
   buffer << in.rdbuf();
-  auto tokenizer = LoadTokenizerBytes(buffer.str());
+  const std::string directory = std::filesystem::path(path).parent_path().string();
+  ASSIGN_OR_RETURN(TokenizerConfigFiles config,
+                   ReadTokenizerConfigFiles(directory.empty() ? "." : directory));
+  auto tokenizer = LoadTokenizerBytes(buffer.str(), config);
   if (!tokenizer.ok()) {
     return absl::Status(tokenizer.status().code(),
                         AsAbsl(Cat(path, ": ", FromAbsl(tokenizer.status().message()))));

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "core/hypernet/checkpoint.h"
 #include "core/hypernet/hypernet.h"
 #include "core/io/json_file.h"
@@ -56,7 +57,7 @@ class HypernetModelTest : public ::testing::Test {
     config.original_vocab_size = vocab;
     config.pad_token_id = decomposer->default_pad_id();
     config.hn_n_extra_tokens =
-        static_cast<int64_t>(decomposer->original_vocabulary().surface_forms.size()) - vocab + 1;
+        static_cast<int64_t>(decomposer->original_vocabulary().surface_forms.size()) - vocab;
     auto hypernet = Hypernet::Create(config, /*seed=*/5);
     ASSERT_TRUE(hypernet.ok()) << hypernet.status();
     // The checkpoint carries the original tokenizer (copied from this path).
@@ -69,10 +70,12 @@ class HypernetModelTest : public ::testing::Test {
     delete dir_;
   }
 
-  std::shared_ptr<const LoadedModel> Load() {
+  std::shared_ptr<const LoadedModel> Load(const std::string& compute_dtype = "fp32",
+                                          int64_t warmup_rows = 0) {
     HypernetLoaderOptions options;
     options.device = "cpu";
-    options.compute_dtype = "fp32";
+    options.compute_dtype = compute_dtype;
+    options.warmup_rows = warmup_rows;
     auto model = MakeHypernetModelLoader(options)->Load("tiny", 1, dir_->string());
     EXPECT_TRUE(model.ok()) << model.status();
     return model.ok() ? *model : nullptr;
@@ -254,6 +257,98 @@ TEST_F(HypernetModelTest, MismatchedBaseFailsToLoad) {
   auto model = MakeHypernetModelLoader({})->Load("bad", 1, bad.string());
   ASSERT_FALSE(model.ok());
   EXPECT_EQ(model.status().code(), absl::StatusCode::kFailedPrecondition) << model.status();
+}
+
+// A checkpoint whose fallback rows are numbered for another conversion must not load: its
+// fallback_embeddings rows would be read for the wrong tokens.
+TEST_F(HypernetModelTest, ExtraTokenCountMismatchFailsNamingBothNumbers) {
+  const fs::path bad = *dir_ / "bad_extras";
+  fs::create_directories(bad);
+  fs::copy(*dir_ / "base", bad / "base");
+  fs::copy(*dir_ / "hypernet", bad / "hypernet");
+  nlohmann::json config = ReadJsonFile((bad / "hypernet/config.json").string()).value();
+  const int64_t right = config["hn_n_extra_tokens"].get<int64_t>();
+  config["hn_n_extra_tokens"] = right - 3;  // zett's count minus the <0xFF> helpers
+  ASSERT_TRUE(WriteJsonFile((bad / "hypernet/config.json").string(), config).ok());
+  HypernetLoaderOptions options;
+  options.device = "cpu";
+  auto model = MakeHypernetModelLoader(options)->Load("bad", 1, bad.string());
+  ASSERT_FALSE(model.ok());
+  EXPECT_EQ(model.status().code(), absl::StatusCode::kFailedPrecondition);
+  const std::string message(model.status().message());
+  EXPECT_NE(message.find(absl::StrCat("hn_n_extra_tokens = ", right - 3)), std::string::npos)
+      << message;
+  EXPECT_NE(message.find(absl::StrCat("gives ", right)), std::string::npos) << message;
+}
+
+TEST_F(HypernetModelTest, WarmupRunsAtLoad) {
+  EXPECT_NE(Load("fp32", /*warmup_rows=*/100), nullptr);
+}
+
+// A bf16 model asked for fp32 arithmetic answers as the fp32 model does, not as the bf16 one.
+TEST_F(HypernetModelTest, Fp32ComputeOnRequestMatchesAnFp32Model) {
+  auto bf16 = Load("bf16");
+  auto fp32 = Load("fp32");
+  ASSERT_NE(bf16, nullptr);
+  ASSERT_NE(fp32, nullptr);
+  TokenizerInput input;
+  input.format = TokenizerInput::Format::kTokenList;
+  input.token_kind = v1::TOKEN_KIND_TEXT;
+  input.tokens = {" hello", " world", "日本語", " Übersetzung"};
+  auto prepared = fp32->Prepare(input, PrepareOptions{});
+  ASSERT_TRUE(prepared.ok()) << prepared.status();
+  RowBatch batch = BatchOf(*prepared, v1::DTYPE_FP32);
+  auto reference = fp32->Predict(batch);
+  auto bf16_default = bf16->Predict(batch);
+  batch.fp32_compute = true;
+  auto bf16_asked_fp32 = bf16->Predict(batch);
+  ASSERT_TRUE(reference.ok() && bf16_default.ok() && bf16_asked_fp32.ok());
+  EXPECT_EQ(bf16_asked_fp32->data[0], reference->data[0]);
+  EXPECT_NE(bf16_default->data[0], reference->data[0]);
+}
+
+// Which target tokens are special comes from the config files sent with the tokenizer.json,
+// as in transformers: an added token marked special in tokenizer.json but not named by the
+// config (Llama 3's <|eot_id|>) is ordinary vocabulary with a predicted row; without a config
+// it is special and, not being the original's, is dropped like zett drops target specials.
+TEST_F(HypernetModelTest, TokenizerConfigDecidesTheTargetsSpecialTokens) {
+  auto model = Load();
+  ASSERT_NE(model, nullptr);
+  nlohmann::json json = nlohmann::json::parse(ReadFileToString(kOriginalTokenizer).value());
+  json["added_tokens"].push_back({{"id", 4096},
+                                  {"content", "<|eot_id|>"},
+                                  {"special", true},
+                                  {"normalized", false},
+                                  {"lstrip", false},
+                                  {"rstrip", false},
+                                  {"single_word", false}});
+  TokenizerInput input;
+  input.format = TokenizerInput::Format::kTokenizerJson;
+  input.bytes = json.dump();
+  auto has_eot_row = [](const PreparedTransfer& p) {
+    for (const TokenInfo& t : p.vocabulary) {
+      if (t.token == "<|eot_id|>") return !t.copied && !t.special;
+    }
+    return false;
+  };
+  auto without_config = model->Prepare(input, PrepareOptions{});
+  ASSERT_TRUE(without_config.ok()) << without_config.status();
+  EXPECT_FALSE(has_eot_row(*without_config));
+
+  input.tokenizer_config_json =
+      R"({"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>"})";
+  auto with_config = model->Prepare(input, PrepareOptions{});
+  ASSERT_TRUE(with_config.ok()) << with_config.status();
+  EXPECT_TRUE(has_eot_row(*with_config));
+  for (int id = 0; id < 3; ++id) EXPECT_TRUE(with_config->vocabulary[id].copied) << id;
+
+  input.tokenizer_config_json = "{not json";
+  auto malformed = model->Prepare(input, PrepareOptions{});
+  ASSERT_FALSE(malformed.ok());
+  EXPECT_EQ(malformed.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(malformed.status().message()).find("tokenizer_config.json"),
+            std::string::npos)
+      << malformed.status();
 }
 
 }  // namespace
