@@ -14,6 +14,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,9 @@ struct Published {
   bool untied, predict_bias, lang_id;
   int64_t n_langs, pad_token_id, original_vocab_size;
 };
+
+// gtest prints the repository name of a failing case instead of the struct's bytes.
+void PrintTo(const Published& p, std::ostream* os) { *os << p.name; }
 
 // Readable test names: the repository name with its punctuation dropped.
 std::string TestName(const ::testing::TestParamInfo<Published>& info) {
