@@ -317,8 +317,9 @@ at::Tensor Hypernet::Impl::EncodeChunk(const at::Tensor& table, const at::Tensor
   const int64_t batch = gather_ids.size(0), length = gather_ids.size(1);
   const int64_t hidden = config.hidden_size();
   // [B, Lc, H]: projected decomposition + learned positions 0..Lc-1 + token type 0.
-  at::Tensor x = at::embedding(table, gather_ids) + w.position_embeddings.slice(0, 0, length) +
-                 w.token_type_embeddings[0];
+  // index_select rather than embedding: its backward (index_add) needs no host synchronisation.
+  at::Tensor x = table.index_select(0, gather_ids.reshape({-1})).view({batch, length, hidden}) +
+                 w.position_embeddings.slice(0, 0, length) + w.token_type_embeddings[0];
   if (lang_row.defined()) {
     // The language element goes last with neither position nor type embedding (Flax; the
     // PyTorch port subtracts the ones its RobertaModel then adds). Its index does not matter:
@@ -565,6 +566,17 @@ absl::StatusOr<HypernetOutput> Hypernet::Forward(const at::Tensor& surface_forms
   } catch (const std::exception& e) {
     return absl::InternalError(absl::StrCat("hypernet forward failed: ", e.what()));
   }
+}
+
+HypernetOutput Hypernet::ForwardStatic(const at::Tensor& surface_forms,
+                                       const at::Tensor& source_embeddings) const {
+  const ZettHypernetConfig& c = impl_->config;
+  const at::Tensor all_ids = at::arange(c.original_vocab_size + c.fallback_rows(),
+                                        at::TensorOptions().dtype(at::kLong).device(device()));
+  const at::Tensor table = impl_->ProjectRows(all_ids, source_embeddings);  // [V_orig + F, H]
+  const at::Tensor keep = surface_forms != c.pad_token_id;                  // [V, L]
+  const at::Tensor pooled = impl_->EncodeChunk(table, surface_forms, keep, at::Tensor());
+  return impl_->Heads(pooled, surface_forms.select(1, 0), source_embeddings);
 }
 
 absl::StatusOr<at::Tensor> Hypernet::ProjectSourceEmbeddings(

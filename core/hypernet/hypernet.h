@@ -92,6 +92,14 @@ class Hypernet {
                                          std::optional<int64_t> lang_index = std::nullopt,
                                          const HypernetForwardOptions& options = {}) const;
 
+  // The training path: every row through the encoder at its full width (padding masked), the
+  // whole source table projected, no data-dependent shapes and no host synchronisation, so a
+  // step that calls it can be captured as one CUDA graph. The values Forward gives, up to
+  // floating-point summation order. surface_forms: [V, L] long ids on device(), already valid
+  // (no range checks: the caller decomposed them); not for multilingual hypernets.
+  HypernetOutput ForwardStatic(const at::Tensor& surface_forms,
+                               const at::Tensor& source_embeddings) const;
+
   // input_projection(in_scaler(E_src[i])) for i < original_vocab_size, followed by
   // input_projection(fallback_embeddings[j]) for every fallback row:
   // [original_vocab_size + fallback_rows, H]. Depends only on the model, so a server computes it

@@ -8,8 +8,10 @@
 //
 // output_dir holds a hypernetwork checkpoint (config.json, model.safetensors, tokenizer.json of
 // the original) plus resumable trainer state: optimizer.safetensors (AdamW masters and moments),
-// sampler_state.txt (queue counts + RNG), trainer_state.json (step, options, history) and
-// loss_curve.png. Every other random choice is a function of (seed, step).
+// sampler_state*.txt (queue counts + RNG of every batch-building worker), trainer_state.json
+// (step, options, history) and loss_curve.png. Every other random choice is a function of
+// (seed, step). Batches are built by `data_workers` threads per shard, worker w building steps
+// w, w + W, … with a sampler of its own; a run resumes with its checkpoint's W.
 //
 // Data parallel (docs/training.md): each step is `shards` batches of batch_size texts, each with
 // its own sampled tokenizer and random stream (a function of (seed, step, shard)), spread over
@@ -60,6 +62,9 @@ struct HypernetTrainOptions {
   double beta2 = 0.95;
   double grad_clip = 0.1;
   double aux_weight = 0.5;
+  // Every identity_every-th step (0: never) trains on the original tokenizer itself instead of a
+  // sampled one, so tokens the original has keep their rows (identity transfer).
+  int64_t identity_every = 0;
   int64_t mimick_steps = 0;  // > 0: MIMICK warm-up stage (own linear warm-up to mimick_lr)
   double mimick_lr = 3e-4;
   int64_t mimick_tokens = 4096;
@@ -68,7 +73,9 @@ struct HypernetTrainOptions {
   // Running.
   std::string device = "auto";  // auto = cuda when available
   std::string dtype = "auto";   // backbone dtype; auto = bfloat16 on cuda, float32 on cpu
-  int64_t prefetch = 2;         // batches built ahead by the CPU thread
+  int64_t prefetch = 0;         // steps built ahead (0: 2 × data_workers)
+  int64_t data_workers = 0;     // CPU threads building batches per shard (0: the cores, ≤ 16)
+  bool cuda_graph = true;       // capture the step as CUDA graphs (CUDA only)
   int64_t log_every = 10;
   int64_t eval_every = 250;
   int64_t save_every = 250;
@@ -80,7 +87,8 @@ struct HypernetTrainOptions {
 };
 
 // Trains, printing a progress line every log_every steps (loss, LM loss, aux loss, lr, tokens/s,
-// CPU batch time vs GPU step time, ETA) and validation every eval_every steps.
+// CPU time per batch, time the device waited for batches, ETA) and validation every eval_every
+// steps.
 absl::Status RunHypernetTrain(const HypernetTrainOptions& options);
 
 }  // namespace zett

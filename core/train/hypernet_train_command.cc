@@ -36,6 +36,7 @@ absl::StatusOr<HypernetTrainOptions> ParseOptions(const std::vector<std::string>
   ASSIGN_OR_RETURN(o.beta2, flags.GetDouble("beta2", o.beta2));
   ASSIGN_OR_RETURN(o.grad_clip, flags.GetDouble("grad_clip", o.grad_clip));
   ASSIGN_OR_RETURN(o.aux_weight, flags.GetDouble("aux_weight", o.aux_weight));
+  ASSIGN_OR_RETURN(o.identity_every, flags.GetInt("identity_every", o.identity_every));
   ASSIGN_OR_RETURN(o.mimick_steps, flags.GetInt("mimick_steps", o.mimick_steps));
   ASSIGN_OR_RETURN(o.mimick_lr, flags.GetDouble("mimick_lr", o.mimick_lr));
   ASSIGN_OR_RETURN(o.mimick_tokens, flags.GetInt("mimick_tokens", o.mimick_tokens));
@@ -45,6 +46,8 @@ absl::StatusOr<HypernetTrainOptions> ParseOptions(const std::vector<std::string>
   o.device = flags.GetString("device", o.device);
   o.dtype = flags.GetString("dtype", o.dtype);
   ASSIGN_OR_RETURN(o.prefetch, flags.GetInt("prefetch", o.prefetch));
+  ASSIGN_OR_RETURN(o.data_workers, flags.GetInt("data_workers", o.data_workers));
+  ASSIGN_OR_RETURN(o.cuda_graph, flags.GetBool("cuda_graph", o.cuda_graph));
   ASSIGN_OR_RETURN(o.log_every, flags.GetInt("log_every", o.log_every));
   ASSIGN_OR_RETURN(o.eval_every, flags.GetInt("eval_every", o.eval_every));
   ASSIGN_OR_RETURN(o.save_every, flags.GetInt("save_every", o.save_every));

@@ -15,8 +15,8 @@
 #include "core/model/backbone.h"
 #include "core/model/llama.h"
 #include "core/model/state_dict.h"
-#include "core/train/adamw.h"
 #include "core/train/command_line.h"
+#include "core/train/flat_adamw.h"
 #include "core/train/lr_schedule.h"
 #include "core/train/sentencepiece_encoder.h"
 #include "core/train/text_corpus.h"
@@ -110,7 +110,7 @@ struct Checkpoint {
 
 // Files are written model-first and trainer_state.json last: a run interrupted mid-save resumes
 // from the previous complete state.
-absl::Status Save(const Checkpoint& c, LlamaForCausalLM& model, const AdamW& optimizer,
+absl::Status Save(const Checkpoint& c, LlamaForCausalLM& model, const FlatAdamW& optimizer,
                   const json& history, double elapsed_seconds, int64_t tokens_seen) {
   const std::string& dir = c.options.output_dir;
   DecoderConfig config = c.config;
@@ -205,7 +205,7 @@ absl::Status Pretrain(const PretrainOptions& o) {
   AdamWOptions adam;
   adam.beta2 = o.beta2;
   adam.weight_decay = o.weight_decay;
-  AdamW optimizer(named, adam);
+  FlatAdamW optimizer(named, adam);
   std::cout << absl::StrFormat(
       "model: %d parameters (vocab %d, d %d, %d layers, %d/%d heads, ffn %d) on %s in %s\n",
       parameters, config.vocab_size, config.hidden_size, config.num_hidden_layers,
@@ -245,7 +245,7 @@ absl::Status Pretrain(const PretrainOptions& o) {
   auto start_time = Clock::now();
   auto interval_start = start_time;
   int64_t interval_steps = 0;
-  double interval_loss = 0;
+  at::Tensor interval_loss;
   auto elapsed = [&]() {
     return elapsed_before + std::chrono::duration<double>(Clock::now() - start_time).count();
   };
@@ -257,33 +257,35 @@ absl::Status Pretrain(const PretrainOptions& o) {
     at::Tensor targets = batch.narrow(1, 1, o.seq_len).reshape({-1});
     at::Tensor loss = at::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}), targets);
     loss.backward();
-    const double grad_norm = optimizer.ClipGradNorm(o.grad_clip);
+    const at::Tensor grad_norm = optimizer.ClipGradNorm(o.grad_clip);
     const double lr = schedule.At(step);
     optimizer.Step(lr);
+    optimizer.ZeroGrad();
     tokens_seen += tokens_per_step;
-    interval_loss += loss.item<double>();
+    // Summed on the device: the host reads the loss only when it logs.
+    interval_loss = interval_steps == 0 ? loss.detach().to(at::kDouble)
+                                        : interval_loss + loss.detach().to(at::kDouble);
     ++interval_steps;
 
     const int64_t done = step + 1;
     if (done % o.log_every == 0 || done == end) {
       const double seconds = std::chrono::duration<double>(Clock::now() - interval_start).count();
-      const double mean_loss = interval_loss / interval_steps;
+      const double mean_loss = interval_loss.item<double>() / interval_steps;
       const double tokens_per_second = interval_steps * tokens_per_step / std::max(seconds, 1e-9);
       const double eta = (o.steps - done) * seconds / interval_steps;
       std::cout << absl::StrFormat(
                        "step %d/%d | loss %.4f | lr %.2e | grad_norm %.3f | %.0f tok/s | "
                        "elapsed %s | eta %s",
-                       done, o.steps, mean_loss, lr, grad_norm, tokens_per_second,
+                       done, o.steps, mean_loss, lr, grad_norm.item<double>(), tokens_per_second,
                        FormatDuration(elapsed()), FormatDuration(eta))
                 << std::endl;
       history["train"].push_back({{"step", done},
                                   {"loss", mean_loss},
                                   {"lr", lr},
-                                  {"grad_norm", grad_norm},
+                                  {"grad_norm", grad_norm.item<double>()},
                                   {"tokens_per_second", tokens_per_second}});
       interval_start = Clock::now();
       interval_steps = 0;
-      interval_loss = 0;
     }
     if (!valid.empty() && (done % o.eval_every == 0 || done == o.steps)) {
       json result = Validate(model, valid, o, device);

@@ -1,28 +1,26 @@
 // The pieces of a ZeTT training step that tests check on their own: predicting the sampled
-// vocabulary's embeddings (special tokens keep the original rows) and the auxiliary loss.
+// vocabulary's embeddings (special tokens keep the original rows) and the auxiliary loss. Both
+// take per-row tensors of a fixed size, so a step built from them has static shapes.
 #ifndef ZETT_CORE_TRAIN_ZETT_LOSS_H_
 #define ZETT_CORE_TRAIN_ZETT_LOSS_H_
 
 #include <ATen/ATen.h>
 
-#include "absl/status/statusor.h"
 #include "core/hypernet/hypernet.h"
-#include "core/train/zett_batch.h"
 
 namespace zett {
 
-// Hypernet forward over batch.surface_forms ([V', L]) → embeddings_in / embeddings_out [V', d]
-// on the hypernet's device, with the rows of batch.special_target_ids replaced by the original
-// rows of `source_embeddings` ([V_orig, 2d] = [E_in | E_out], or [V_orig, d] when tied).
-// Differentiable with respect to the hypernet's parameters.
-absl::StatusOr<HypernetOutput> PredictTargetEmbeddings(const Hypernet& hypernet,
-                                                       const ZettBatch& batch,
-                                                       const at::Tensor& source_embeddings);
+// Hypernet::ForwardStatic over `surface_forms` ([P, L] long) → embeddings_in / embeddings_out
+// [P, d] on the hypernet's device; rows with row_source[r] >= 0 ([P] long) become the original
+// row row_source[r] of `source_embeddings` ([V_orig, 2d] = [E_in | E_out], or [V_orig, d] when
+// tied). Differentiable with respect to the hypernet's parameters.
+HypernetOutput PredictRows(const Hypernet& hypernet, const at::Tensor& surface_forms,
+                           const at::Tensor& row_source, const at::Tensor& source_embeddings);
 
-// references.md §2: over the rows m of batch.aux_target_ids (tokens whose decomposition has
-// length 1, original id o_t):  Σ_t ‖ê_t − e[o_t]‖² / (|m| + 1e-8) / mean_t ‖e[o_t]‖, computed for
-// the input and (when defined) output embeddings and averaged. A zero scalar when |m| = 0.
-at::Tensor AuxiliaryLoss(const HypernetOutput& predicted, const ZettBatch& batch,
+// references.md §2, over the rows r with aux_source[r] >= 0 ([P] long: the original id of a
+// token whose decomposition has length 1): Σ_r ‖ê_r − e[o_r]‖² / (|m| + 1e-8) / mean_r ‖e[o_r]‖,
+// for the input and (when defined) output embeddings, averaged. Zero when no row qualifies.
+at::Tensor AuxiliaryLoss(const HypernetOutput& predicted, const at::Tensor& aux_source,
                          const at::Tensor& source_embeddings);
 
 }  // namespace zett

@@ -57,6 +57,7 @@ HypernetTrainOptions Options(const std::string& output_dir) {
   o.save_every = 3;
   o.device = "cpu";
   o.dtype = "float32";
+  o.data_workers = 2;  // part of the batch stream: the same in every compared run
   return o;
 }
 

@@ -4,14 +4,17 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
+#include "core/compat/torch_compat.h"
 #include "core/hypernet/checkpoint.h"
 #include "core/io/json_file.h"
 #include "core/io/safetensors.h"
 #include "core/tokenizer/sentencepiece_model.h"
 #include "core/train/pretrain.h"
 #include "core/train/tokenizer_sampler.h"
+#include "core/train/zett_batch.h"
 #include "core/train/zett_loss.h"
 #include "tests/core/train/tiny_corpus.h"
 
@@ -28,24 +31,19 @@ TEST(AuxiliaryLoss, MaskedSquaredErrorNormalisedByCountAndOriginalNorm) {
                                         6.f, 8.f, 5.f, 0.f})  // |in| = 10, |out| = 5
                                 .reshape({4, 4});
   HypernetOutput predicted;
-  // Target rows 0 and 2 decompose to the single original ids 1 and 3; row 1 is not masked, so
-  // its large error must not count.
+  // Rows 0 and 2 decompose to the single original ids 1 and 3; row 1 is not masked, so its
+  // large error must not count.
   predicted.embeddings_in = at::tensor({3.f, 4.f, 100.f, 100.f, 6.f, 5.f}).reshape({3, 2});
   predicted.embeddings_out = at::tensor({0.f, 3.f, -100.f, 7.f, 5.f, 1.f}).reshape({3, 2});
-  ZettBatch batch;
-  batch.aux_target_ids = at::tensor({0, 2}, at::kLong);
-  batch.aux_source_ids = at::tensor({1, 3}, at::kLong);
+  const at::Tensor aux_source = at::tensor({1, -1, 3}, at::kLong);
   // in: (0 + 9) / 2 / mean(5, 10) = 0.6;  out: (4 + 1) / 2 / mean(5, 5) = 0.5;  mean 0.55.
-  EXPECT_NEAR(AuxiliaryLoss(predicted, batch, source).item<double>(), 0.55, 1e-6);
+  EXPECT_NEAR(AuxiliaryLoss(predicted, aux_source, source).item<double>(), 0.55, 1e-6);
   // Tied (no output embeddings): the input term alone.
   HypernetOutput tied;
   tied.embeddings_in = predicted.embeddings_in;
-  EXPECT_NEAR(AuxiliaryLoss(tied, batch, source).item<double>(), 0.6, 1e-6);
-  // Nothing masked: zero.
-  ZettBatch empty;
-  empty.aux_target_ids = at::empty({0}, at::kLong);
-  empty.aux_source_ids = at::empty({0}, at::kLong);
-  EXPECT_EQ(AuxiliaryLoss(predicted, empty, source).item<double>(), 0.0);
+  EXPECT_NEAR(AuxiliaryLoss(tied, aux_source, source).item<double>(), 0.6, 1e-6);
+  // Nothing masked: zero, not NaN.
+  EXPECT_EQ(AuxiliaryLoss(predicted, at::full({3}, -1, at::kLong), source).item<double>(), 0.0);
 }
 
 class HypernetTrainTest : public ::testing::Test {
@@ -165,7 +163,10 @@ TEST_F(HypernetTrainTest, SpecialTokenRowsEqualTheOriginalRows) {
   ASSERT_TRUE(sampled.ok());
   auto batch = (*builder)->Build(texts, *sampled);
   ASSERT_TRUE(batch.ok());
-  ASSERT_FALSE(batch->special_target_ids.empty());
+  const at::Tensor special = batch->row_source >= 0;
+  const auto specials =
+      static_cast<int64_t>((*builder)->decomposer().original_vocabulary().special_tokens.size());
+  ASSERT_EQ(special.sum().item<int64_t>(), specials);  // every special token, the pad one too
 
   const auto& vocab = (*builder)->decomposer().original_vocabulary();
   ZettHypernetConfig c;
@@ -183,21 +184,26 @@ TEST_F(HypernetTrainTest, SpecialTokenRowsEqualTheOriginalRows) {
   auto hypernet = Hypernet::Create(c, 3);
   ASSERT_TRUE(hypernet.ok()) << hypernet.status();
   const at::Tensor source = at::randn({vocab.original_size, 16});
-  auto out = PredictTargetEmbeddings(*hypernet, *batch, source);
-  ASSERT_TRUE(out.ok()) << out.status();
-  EXPECT_EQ(out->embeddings_in.size(0), batch->vocab_rows);
-  for (size_t i = 0; i < batch->special_target_ids.size(); ++i) {
-    const int64_t t = batch->special_target_ids[i], s = batch->special_source_ids[i];
-    EXPECT_TRUE(out->embeddings_in[t].equal(source[s].narrow(0, 0, 8)));
-    EXPECT_TRUE(out->embeddings_out[t].equal(source[s].narrow(0, 8, 8)));
+  const HypernetOutput out =
+      PredictRows(*hypernet, batch->surface_forms.to(at::kLong), batch->row_source, source);
+  EXPECT_EQ(out.embeddings_in.size(0), batch->surface_forms.size(0));
+  for (int64_t r = 0; r < batch->surface_forms.size(0); ++r) {
+    const int64_t s = batch->row_source[r].item<int64_t>();
+    if (s < 0) continue;
+    EXPECT_TRUE(out.embeddings_in[r].equal(source[s].narrow(0, 0, 8)));
+    EXPECT_TRUE(out.embeddings_out[r].equal(source[s].narrow(0, 8, 8)));
   }
   // Other rows are predictions, not copies.
-  EXPECT_FALSE(out->embeddings_in[0].equal(out->embeddings_in[1]));
+  EXPECT_FALSE(out.embeddings_in[0].equal(out.embeddings_in[1]));
 }
 
+// Several data workers (each with its own sampler) and identity steps, interrupted and resumed:
+// the same parameters as the uninterrupted run.
 TEST_F(HypernetTrainTest, ResumingGivesTheParametersOfAnUninterruptedRun) {
   // A MIMICK stage of 3 steps, then the main stage; the interruption is inside the main stage.
   HypernetTrainOptions full = Options("hn_train_full");
+  full.data_workers = 3;
+  full.identity_every = 3;
   full.steps = 8;
   full.save_every = 4;
   full.eval_every = 100;
@@ -246,6 +252,34 @@ TEST_F(HypernetTrainTest, ResumingGivesTheParametersOfAnUninterruptedRun) {
     next.push_back(sampled->pieces);
   }
   EXPECT_EQ(next[0], next[1]);
+}
+
+// On CUDA the step is captured and replayed as CUDA graphs: the same run eagerly must end with
+// the same parameters (up to the order of floating-point reductions).
+TEST_F(HypernetTrainTest, CudaGraphStepsMatchEagerSteps) {
+  if (!CudaAvailable()) GTEST_SKIP() << "no CUDA device";
+  std::map<std::string, at::Tensor> results[2];
+  for (int graph = 0; graph < 2; ++graph) {
+    HypernetTrainOptions o = Options(graph ? "hn_train_graph" : "hn_train_eager");
+    o.device = "cuda";
+    o.cuda_graph = graph == 1;
+    o.steps = 12;  // 3 eager warm-up steps, the capture, then replays
+    o.identity_every = 4;
+    o.data_workers = 2;
+    o.eval_every = 100;
+    o.save_every = 12;
+    const absl::Status status = RunHypernetTrain(o);
+    ASSERT_TRUE(status.ok()) << status;
+    auto tensors = ReadSafetensors(o.output_dir + "/model.safetensors");
+    ASSERT_TRUE(tensors.ok()) << tensors.status();
+    for (auto& [name, t] : *tensors) results[graph][name] = t.to(at::kFloat);
+  }
+  ASSERT_EQ(results[0].size(), results[1].size());
+  for (const auto& [name, eager] : results[0]) {
+    const at::Tensor& graph = results[1].at(name);
+    const double scale = std::max(1e-3, eager.abs().max().item<double>());
+    EXPECT_LT((graph - eager).abs().max().item<double>() / scale, 1e-3) << name;
+  }
 }
 
 }  // namespace

@@ -6,10 +6,15 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <sstream>
+#include <thread>
 
 #include "core/tokenizer/byte_level.h"
 #include "core/tokenizer/sentencepiece_model.h"
+#include "core/train/batch_prefetcher.h"
+#include "core/train/training_texts.h"
 #include "tests/core/train/tiny_corpus.h"
 
 namespace zett {
@@ -39,7 +44,7 @@ class ZettBatchTest : public ::testing::Test {
     ZettBatchOptions options;
     options.seq_len = seq_len;
     options.max_len = 4;
-    options.vocab_multiple = 64;
+    options.vocab_rows = 640;
     auto b = ZettBatchBuilder::Create(*original_, /*bos_id=*/1, /*pad_id=*/2, options);
     EXPECT_TRUE(b.ok()) << b.status();
     return b.ok() ? std::move(b).value() : nullptr;
@@ -86,16 +91,26 @@ TEST_F(ZettBatchTest, BatchSpellsTheTextsWithTheSampledVocabulary) {
   auto batch = builder->Build(batch_texts, sampled);
   ASSERT_TRUE(batch.ok()) << batch.status();
   const int64_t k = static_cast<int64_t>(sampled.pieces.size());
-  ASSERT_EQ(batch->vocab_rows, k + static_cast<int64_t>(batch->special_target_ids.size()));
-  EXPECT_EQ(batch->padded_vocab_rows % 64, 0);
-  EXPECT_GE(batch->padded_vocab_rows, batch->vocab_rows);
-  EXPECT_EQ(batch->surface_forms.sizes(), (std::vector<int64_t>{batch->vocab_rows, 4}));
-  // BOS / pad are the original ids 1 / 2, appended after the pieces.
+  const auto specials =
+      static_cast<int64_t>(builder->decomposer().original_vocabulary().special_tokens.size());
+  ASSERT_EQ(batch->vocab_rows, k + specials);  // the pieces, then the original's specials
+  EXPECT_EQ(batch->surface_forms.sizes(), (std::vector<int64_t>{640, 4}));
+  EXPECT_EQ(batch->row_source.sizes(), (std::vector<int64_t>{640}));
+  // Padding rows: masked in the LM head, all padding, neither copied nor in the aux loss.
+  for (int64_t r = 0; r < 640; ++r) {
+    const bool padding = r >= batch->vocab_rows;
+    EXPECT_EQ(batch->vocab_bias[r].item<float>() < -1e3, padding) << r;
+    if (padding) {
+      EXPECT_TRUE((batch->surface_forms[r] == 2).all().item<bool>()) << r;
+      EXPECT_EQ(batch->row_source[r].item<int64_t>(), -1);
+      EXPECT_EQ(batch->aux_source[r].item<int64_t>(), -1);
+    }
+  }
+  // BOS / pad are the original ids 1 / 2, appended after the pieces, and keep their rows.
   int64_t bos = -1, pad = -1;
-  for (size_t i = 0; i < batch->special_target_ids.size(); ++i) {
-    EXPECT_GE(batch->special_target_ids[i], k);
-    if (batch->special_source_ids[i] == 1) bos = batch->special_target_ids[i];
-    if (batch->special_source_ids[i] == 2) pad = batch->special_target_ids[i];
+  for (int64_t r = k; r < k + specials; ++r) {
+    if (batch->row_source[r].item<int64_t>() == 1) bos = r;
+    if (batch->row_source[r].item<int64_t>() == 2) pad = r;
   }
   ASSERT_GE(bos, 0);
   ASSERT_GE(pad, 0);
@@ -103,7 +118,7 @@ TEST_F(ZettBatchTest, BatchSpellsTheTextsWithTheSampledVocabulary) {
   for (int64_t b = 0; b < 6; ++b) {
     EXPECT_EQ(batch->input_ids[b][0].item<int64_t>(), bos);
     std::string spelled;
-    const int64_t n = batch->attention_mask[b].sum().item<int64_t>();
+    const int64_t n = 1 + (batch->labels[b] != -100).sum().item<int64_t>();
     for (int64_t t = 1; t < n; ++t)
       spelled += sampled.pieces[batch->input_ids[b][t].item<int64_t>()];
     // Prepend(" ") then byte chars: the pieces spell " " + text.
@@ -121,23 +136,42 @@ TEST_F(ZettBatchTest, BatchSpellsTheTextsWithTheSampledVocabulary) {
   // Aux rows: exactly the pieces whose decomposition is one original (non-added) id.
   const auto& vocab = builder->decomposer().original_vocabulary();
   auto sf = batch->surface_forms.accessor<int32_t, 2>();
-  std::vector<bool> in_aux(batch->vocab_rows, false);
-  for (int64_t i = 0; i < batch->aux_target_ids.numel(); ++i) {
-    const int64_t row = batch->aux_target_ids[i].item<int64_t>();
-    const int64_t source = batch->aux_source_ids[i].item<int64_t>();
-    in_aux[row] = true;
-    EXPECT_LT(row, k);
-    EXPECT_EQ(sf[row][0], source);
-    EXPECT_EQ(sf[row][1], 2);
-    EXPECT_EQ(vocab.surface_forms[source], sampled.pieces[row]);
-  }
   int64_t single = 0;
   for (int64_t r = 0; r < k; ++r) {
     const bool one = sf[r][1] == 2 && sf[r][0] < vocab.original_size;
     single += one;
-    EXPECT_EQ(in_aux[r], one) << sampled.pieces[r];
+    const int64_t source = batch->aux_source[r].item<int64_t>();
+    EXPECT_EQ(source >= 0, one) << sampled.pieces[r];
+    if (one) {
+      EXPECT_EQ(sf[r][0], source);
+      EXPECT_EQ(vocab.surface_forms[source], sampled.pieces[r]);
+    }
   }
   EXPECT_GT(single, 10);
+}
+
+// The original tokenizer as the target: every text token is its own row, and (almost) every
+// row of the original vocabulary decomposes to itself.
+TEST_F(ZettBatchTest, IdentityBatchesUseTheOriginalTokenizerItself) {
+  auto builder = Builder(/*seq_len=*/64);
+  const std::vector<std::string> texts = {"the cat sat on the mat.", "кот"};
+  auto batch = builder->BuildIdentity(texts);
+  ASSERT_TRUE(batch.ok()) << batch.status();
+  EXPECT_TRUE(batch->identity);
+  const std::vector<int32_t> ids = original_->Encode(texts[0]).value();
+  EXPECT_EQ(batch->input_ids[0][0].item<int64_t>(), 1);  // the original BOS
+  for (size_t t = 0; t < ids.size(); ++t) {
+    EXPECT_EQ(batch->input_ids[0][t + 1].item<int64_t>(), ids[t]);
+  }
+  int64_t self = 0;
+  const int64_t n = original_->vocab_size();
+  for (int64_t r = 0; r < n; ++r) {
+    self += batch->aux_source[r].item<int64_t>() == r || batch->row_source[r].item<int64_t>() == r;
+  }
+  EXPECT_GT(self, n * 9 / 10);
+  for (const auto& [id, content] : builder->decomposer().original_vocabulary().special_tokens) {
+    EXPECT_EQ(batch->row_source[id].item<int64_t>(), id) << content;
+  }
 }
 
 TEST_F(ZettBatchTest, LongTextsAreTruncatedToSeqLen) {
@@ -145,7 +179,7 @@ TEST_F(ZettBatchTest, LongTextsAreTruncatedToSeqLen) {
   auto batch = Builder(8)->Build(texts, SampleFor(texts));
   ASSERT_TRUE(batch.ok());
   EXPECT_EQ(batch->input_ids.sizes(), (std::vector<int64_t>{1, 8}));
-  EXPECT_EQ(batch->attention_mask.sum().item<int64_t>(), 8);
+  EXPECT_EQ((batch->labels != -100).sum().item<int64_t>(), 8);
   EXPECT_EQ(batch->tokens, 8);  // the 8th label is the 9th token
 }
 
@@ -154,17 +188,16 @@ TEST_F(ZettBatchTest, MimickBatchesAreOriginalTokensDecomposedToThemselves) {
   const ZettBatch a = builder->BuildMimick(50, 4, 9);
   EXPECT_TRUE(a.mimick);
   EXPECT_EQ(a.surface_forms.sizes(), (std::vector<int64_t>{50, 1}));
-  EXPECT_TRUE(a.surface_forms.squeeze(1).to(at::kLong).equal(a.aux_source_ids));
-  EXPECT_TRUE(a.aux_target_ids.equal(at::arange(50, at::kLong)));
-  EXPECT_TRUE((a.aux_source_ids != 1).all().item<bool>());  // specials excluded
-  EXPECT_TRUE((a.aux_source_ids != 2).all().item<bool>());
-  EXPECT_TRUE(a.aux_source_ids.equal(builder->BuildMimick(50, 4, 9).aux_source_ids));
+  EXPECT_TRUE(a.surface_forms.squeeze(1).to(at::kLong).equal(a.aux_source));
+  EXPECT_TRUE((a.aux_source != 1).all().item<bool>());  // specials excluded
+  EXPECT_TRUE((a.aux_source != 2).all().item<bool>());
+  EXPECT_TRUE(a.aux_source.equal(builder->BuildMimick(50, 4, 9).aux_source));
 }
 
 TEST(BatchPrefetcher, DeliversStepsInOrderAheadOfTheConsumer) {
   std::atomic<int64_t> produced{0};
   BatchPrefetcher prefetcher(
-      [&](int64_t step) -> absl::StatusOr<ZettBatch> {
+      [&](int64_t step, int) -> absl::StatusOr<ZettBatch> {
         ++produced;
         ZettBatch b;
         b.tokens = step * 10;
@@ -186,7 +219,7 @@ TEST(BatchPrefetcher, StopsCleanlyWhileBlockedOnAFullQueue) {
   const auto start = std::chrono::steady_clock::now();
   {
     BatchPrefetcher prefetcher(
-        [&](int64_t) -> absl::StatusOr<ZettBatch> {
+        [&](int64_t, int) -> absl::StatusOr<ZettBatch> {
           ++produced;
           return ZettBatch();
         },
@@ -201,13 +234,37 @@ TEST(BatchPrefetcher, StopsCleanlyWhileBlockedOnAFullQueue) {
 
 TEST(BatchPrefetcher, PassesTheProducersErrorOn) {
   BatchPrefetcher prefetcher(
-      [](int64_t step) -> absl::StatusOr<ZettBatch> {
+      [](int64_t step, int) -> absl::StatusOr<ZettBatch> {
         if (step == 1) return absl::DataLossError("bad text");
         return ZettBatch();
       },
       0, 5, 4);
   EXPECT_TRUE(prefetcher.Next().ok());
   EXPECT_EQ(prefetcher.Next().status().code(), absl::StatusCode::kDataLoss);
+}
+
+// Worker w builds the steps s with s % W == w, wherever the run starts: a resumed run gives each
+// step the worker (and so the sampler) the uninterrupted run gave it. Delivery stays in order.
+TEST(BatchPrefetcher, WorkersOwnStepsByTheirNumberAndDeliverInOrder) {
+  for (int64_t first : {0, 5}) {
+    std::mutex mutex;
+    std::map<int64_t, int> worker_of;
+    BatchPrefetcher prefetcher(
+        [&](int64_t step, int worker) -> absl::StatusOr<ZettBatch> {
+          std::this_thread::sleep_for(std::chrono::microseconds(100 * ((step * 7) % 5)));
+          std::lock_guard<std::mutex> lock(mutex);
+          worker_of[step] = worker;
+          return ZettBatch();
+        },
+        first, 20, 4, /*workers=*/3);
+    for (int64_t step = first; step < 20; ++step) {
+      auto b = prefetcher.Next();
+      ASSERT_TRUE(b.ok());
+      EXPECT_EQ(b->step, step);
+    }
+    for (const auto& [step, worker] : worker_of) EXPECT_EQ(worker, step % 3) << step;
+    EXPECT_EQ(worker_of.size(), static_cast<size_t>(20 - first));
+  }
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "core/train/adamw.h"
+#include "core/train/flat_adamw.h"
 
 #include <gtest/gtest.h>
 
@@ -29,12 +29,12 @@ std::vector<double> ToVector(const at::Tensor& t) {
   return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
 }
 
-TEST(AdamWTest, MatchesTheWrittenOutUpdateWithDecayOnMatricesOnly) {
+TEST(FlatAdamWTest, MatchesTheWrittenOutUpdateWithDecayOnMatricesOnly) {
   at::manual_seed(0);
   auto weight = at::randn({3, 4}).set_requires_grad(true);
   auto bias = at::randn({4}).set_requires_grad(true);
   AdamWOptions options;
-  AdamW adamw({{"w", weight}, {"b", bias}}, options);
+  FlatAdamW adamw({{"w", weight}, {"b", bias}}, options);
   ReferenceAdamW ref_w{ToVector(weight), std::vector<double>(12), std::vector<double>(12)};
   ReferenceAdamW ref_b{ToVector(bias), std::vector<double>(4), std::vector<double>(4)};
   for (int step = 0; step < 5; ++step) {
@@ -44,7 +44,8 @@ TEST(AdamWTest, MatchesTheWrittenOutUpdateWithDecayOnMatricesOnly) {
     ref_w.Step(ToVector(weight.grad()), lr, options.weight_decay, options);
     ref_b.Step(ToVector(bias.grad()), lr, /*wd=*/0.0, options);
     adamw.Step(lr);
-    EXPECT_FALSE(weight.grad().defined());
+    adamw.ZeroGrad();
+    EXPECT_EQ(weight.grad().abs().sum().item<double>(), 0.0);
   }
   auto w = ToVector(weight), b = ToVector(bias);
   for (size_t i = 0; i < w.size(); ++i) EXPECT_NEAR(w[i], ref_w.p[i], 1e-5);
@@ -52,26 +53,28 @@ TEST(AdamWTest, MatchesTheWrittenOutUpdateWithDecayOnMatricesOnly) {
   EXPECT_EQ(adamw.step(), 5);
 }
 
-TEST(AdamWTest, ClipsTheGlobalNorm) {
-  auto a = at::zeros({2}).set_requires_grad(true);
-  auto b = at::zeros({1}).set_requires_grad(true);
+TEST(FlatAdamWTest, ClipsTheGlobalNorm) {
+  auto a = at::zeros({2});
+  auto b = at::zeros({1});
+  FlatAdamW adamw({{"a", a}, {"b", b}}, {});
   (a * at::tensor({3.0f, 0.0f})).sum().add((b * 4.0).sum()).backward();  // grads (3, 0), (4)
-  AdamW adamw({{"a", a}, {"b", b}}, {});
-  EXPECT_NEAR(adamw.ClipGradNorm(1.0), 5.0, 1e-6);
+  EXPECT_NEAR(adamw.ClipGradNorm(1.0).item<double>(), 5.0, 1e-6);
+  EXPECT_NEAR(adamw.flat_gradients().norm().item<double>(), 1.0, 1e-5);
   EXPECT_NEAR(a.grad()[0].item<double>(), 3.0 / 5.0, 1e-5);
   EXPECT_NEAR(b.grad()[0].item<double>(), 4.0 / 5.0, 1e-5);
 }
 
 // bf16 parameters follow fp32 masters: many tiny updates, each below bf16's resolution at 1.0,
 // still add up.
-TEST(AdamWTest, Bfloat16ParametersKeepFloat32Masters) {
-  auto p = at::ones({4}, at::kBFloat16).set_requires_grad(true);
+TEST(FlatAdamWTest, Bfloat16ParametersKeepFloat32Masters) {
+  auto p = at::ones({4}, at::kBFloat16);
   AdamWOptions options;
   options.weight_decay = 0;
-  AdamW adamw({{"p", p}}, options);
+  FlatAdamW adamw({{"p", p}}, options);
   for (int i = 0; i < 50; ++i) {
-    p.mutable_grad() = at::ones({4}, at::kBFloat16);
+    p.sum().backward();  // gradient 1 per element
     adamw.Step(1e-4);
+    adamw.ZeroGrad();
   }
   auto master = adamw.State()["master/p"];
   EXPECT_EQ(master.scalar_type(), at::kFloat);
@@ -79,24 +82,25 @@ TEST(AdamWTest, Bfloat16ParametersKeepFloat32Masters) {
   EXPECT_NEAR(p[0].item<double>(), 1.0 - 50 * 1e-4, 4e-3);  // bf16 rounding of the master
 }
 
-TEST(AdamWTest, RestoredStateContinuesIdentically) {
-  auto make = []() { return at::linspace(-1, 1, 6).view({2, 3}).set_requires_grad(true); };
-  auto run = [](at::Tensor& p, AdamW& adamw, int steps) {
+TEST(FlatAdamWTest, RestoredStateContinuesIdentically) {
+  auto make = []() { return at::linspace(-1, 1, 6).view({2, 3}).clone(); };
+  auto run = [](at::Tensor& p, FlatAdamW& adamw, int steps) {
     for (int i = 0; i < steps; ++i) {
       (p.pow(3).sum()).backward();
       adamw.Step(0.05);
+      adamw.ZeroGrad();
     }
   };
   auto straight = make();
-  AdamW a({{"p", straight}}, {});
+  FlatAdamW a({{"p", straight}}, {});
   run(straight, a, 6);
 
   auto first = make();
-  AdamW b({{"p", first}}, {});
+  FlatAdamW b({{"p", first}}, {});
   run(first, b, 3);
   auto state = b.State();
-  auto second = at::zeros({2, 3}).set_requires_grad(true);
-  AdamW c({{"p", second}}, {});
+  auto second = at::zeros({2, 3});
+  FlatAdamW c({{"p", second}}, {});
   ASSERT_TRUE(c.LoadState(state).ok());
   EXPECT_EQ(c.step(), 3);
   run(second, c, 3);
@@ -104,6 +108,23 @@ TEST(AdamWTest, RestoredStateContinuesIdentically) {
 
   state.erase("exp_avg/p");
   EXPECT_FALSE(c.LoadState(state).ok());
+}
+
+// Parameters become slices of one buffer: every handle to them sees updates, and autograd
+// accumulates straight into the flat gradient, also over several backward passes.
+TEST(FlatAdamWTest, ParametersAndGradientsAreSlicesOfOneBuffer) {
+  auto a = at::ones({2, 2});
+  auto b = at::ones({3});
+  at::Tensor other_handle = a;
+  FlatAdamW adamw({{"a", a}, {"b", b}}, {});
+  EXPECT_EQ(adamw.numel(), 7);
+  (a.sum() + 2 * b.sum()).backward();
+  (a.sum()).backward();
+  const at::Tensor g = adamw.flat_gradients();
+  EXPECT_TRUE(at::equal(g, at::tensor({2.f, 2.f, 2.f, 2.f, 2.f, 2.f, 2.f})));
+  adamw.Step(0.1);
+  EXPECT_LT(other_handle[0][0].item<double>(), 1.0);
+  EXPECT_TRUE(at::equal(other_handle, a));
 }
 
 }  // namespace
