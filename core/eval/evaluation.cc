@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "core/compat/torch_compat.h"
 #include "core/eval/eval_text.h"
+#include "core/eval/known_tokens.h"
 #include "core/eval/lm_scorer.h"
 #include "core/eval/target_vocabulary.h"
 #include "core/hypernet/checkpoint.h"
@@ -309,11 +310,13 @@ absl::StatusOr<std::vector<EvalRecord>> RunEvaluation(const EvalOptions& options
       const bool per_language =
           method == EvalMethod::kHypernet && hypernet->config().hn_embed_lang_id;
       VocabularyTables tables;
+      KnownTokenError known;
       double table_seconds = 0;
       for (size_t t = 0; t < texts.size(); ++t) {
         const auto start = std::chrono::steady_clock::now();
         if (t == 0 || per_language) {
           ASSIGN_OR_RETURN(tables, build_tables(method, texts[t]));
+          known = MeasureKnownTokens(vocabulary.decomposition, copy, tables, source);
           table_seconds = SecondsSince(start);
         }
         ASSIGN_OR_RETURN(ScoreResult score,
@@ -321,11 +324,16 @@ absl::StatusOr<std::vector<EvalRecord>> RunEvaluation(const EvalOptions& options
         // A shared table's build time is charged to the first text.
         records.push_back(MakeRecord(target.name, texts[t], method, score,
                                      DocumentTokens(sequences[t]), SecondsSince(start)));
+        records.back().known_rows = known.rows;
+        records.back().known_error_in = known.input;
+        records.back().known_error_out = known.output;
         if (log) {
           *log << absl::StrFormat(
-              "eval: %-6s %-14s %-8s %.4f bits/byte  %.4f tokens/byte  (%.1fs, tables %.1fs)\n",
+              "eval: %-6s %-14s %-8s %.4f bits/byte  %.4f tokens/byte  known rows %d: rel. error "
+              "in %.4f out %.4f  (%.1fs, tables %.1fs)\n",
               texts[t].language, target.name, records.back().method, records.back().bits_per_byte,
-              records.back().tokens_per_byte, records.back().seconds, table_seconds);
+              records.back().tokens_per_byte, known.rows, known.input, known.output,
+              records.back().seconds, table_seconds);
         }
         table_seconds = 0;
       }

@@ -48,6 +48,9 @@ struct EvalRecord {
   int64_t bytes = 0;
   int64_t tokens = 0;
   double seconds = 0;  // tables + scoring
+  // Target methods: tokens the original has (known_tokens.h) and how far their rows moved.
+  int64_t known_rows = 0;
+  double known_error_in = 0, known_error_out = 0;
 };
 
 // Name of a --target-tokenizer entry (see EvalOptions) and its path.

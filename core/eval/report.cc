@@ -21,7 +21,10 @@ nlohmann::json RecordsToJson(const std::vector<EvalRecord>& records) {
                    {"tokens_per_byte", r.tokens_per_byte},
                    {"bytes", r.bytes},
                    {"tokens", r.tokens},
-                   {"seconds", r.seconds}});
+                   {"seconds", r.seconds},
+                   {"known_rows", r.known_rows},
+                   {"known_error_in", r.known_error_in},
+                   {"known_error_out", r.known_error_out}});
   }
   return out;
 }

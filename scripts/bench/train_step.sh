@@ -7,8 +7,8 @@
 #   env: OURS_STEPS (default 200), TORCH_STEPS (50), COMPILE=0 skips the torch.compile variant;
 #   for a CPU smoke test of the script itself: DEVICE=cpu B=4 T=32 K=600 LOG_EVERY=2
 #   TORCH_WARMUP=1 TORCH_STEPS=2 OURS_STEPS=6 COMPILE=0.
-# Needs on the GPU host: .debs/sysroot.tar.xz (unpacked to /tmp/zett-sysroot if not yet),
-# data/corpus/train/*.txt or data/bundle.tar.xz, torch + transformers in python3.
+# Needs on the GPU host what scripts/gpu/host_env.sh unpacks (.debs/sysroot.tar.xz,
+# data/bundle.tar.xz), torch + transformers in python3. OURS_FLAGS: extra zett-train flags.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:?usage: train_step.sh BUILD_DIR [OUT_DIR]}
@@ -20,24 +20,8 @@ log_every=${LOG_EVERY:-20}
 device=${DEVICE:-cuda}
 B=${B:-32} T=${T:-256} K=${K:-8192}
 
-sysroot=${ZETT_SYSROOT:-/tmp/zett-sysroot}
-if [ ! -d "$sysroot/usr" ] && [ -f .debs/sysroot.tar.xz ]; then
-  mkdir -p "$sysroot" && tar -C "$sysroot" -xJf .debs/sysroot.tar.xz
-fi
-torch_dir=$(python3 -c 'import torch, os; print(os.path.dirname(torch.__file__))') ||
-  { echo "python3 has no torch" >&2; exit 1; }
-export LD_LIBRARY_PATH="$sysroot/usr/lib/x86_64-linux-gnu:$torch_dir/lib:${LD_LIBRARY_PATH:-}"
-export PATH="/usr/local/cuda/bin:$sysroot/usr/bin:$PATH"
-if [ ! -d data/corpus/train ]; then
-  [ -f data/bundle.tar.xz ] || { echo "missing data/corpus/train and data/bundle.tar.xz" >&2; exit 1; }
-  mkdir -p data && tar -C data -xJf data/bundle.tar.xz
-fi
-if [ ! -f "$build/CMakeCache.txt" ]; then  # a fresh host: configure as build_and_test.sh does
-  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DZETT_WITH_CUDA=ON \
-    -DZETT_SYSROOT="$sysroot" -DZETT_TORCH_DIR="$torch_dir" > "$out/configure.log" 2>&1 ||
-    { tail -20 "$out/configure.log"; exit 1; }
-fi
-cmake --build "$build" -j"$(nproc)" --target zett-train 2>&1 | grep -E "error|FAILED"
+source scripts/gpu/host_env.sh || exit 1
+gpu_build "$build" zett-train
 bin="$build/core/train/zett-train"
 [ -x "$bin" ] || { echo "no $bin: run scripts/gpu/build_and_test.sh $build first" >&2; exit 1; }
 
@@ -49,7 +33,7 @@ start=$SECONDS
 timeout 300 "$bin" train --base=models/base-lm --train_files='data/corpus/train/*.txt' \
   --output_dir="$run_dir" --resume=false --steps="$ours_steps" --batch_size=$B --seq_len=$T \
   --sample_vocab_size=$K --log_every=$log_every --eval_every=1000000 --save_every=1000000 \
-  --prefetch=4 --device="$device" > "$out/ours.log" 2>&1
+  --device="$device" ${OURS_FLAGS:-} > "$out/ours.log" 2>&1
 echo "ours rc=$? wall=$((SECONDS - start))s"
 grep -E "^hypernet|^step" "$out/ours.log" | tail -4
 
@@ -69,7 +53,8 @@ import json, re, sys
 ours_log, state_path, torch_log, B, T = sys.argv[1:4] + [int(a) for a in sys.argv[4:6]]
 tokens_per_step = B * T
 
-# Progress lines: "... | N tok/s | cpu X ms/batch ... | gpu Y ms/step | wait Z ms | ...".
+# Progress lines: "... | N tok/s | Y ms/step | cpu X ms/batch | wait Z ms/step | ...": the step
+# is asynchronous (CUDA graphs, no host sync), so wall time per step is the device's step time.
 # The first interval holds the warm-up (CUDA init, autotuning): left out when there are more.
 rows = []
 for line in open(ours_log, errors="replace"):
@@ -77,7 +62,7 @@ for line in open(ours_log, errors="replace"):
         continue
     num = lambda pattern: (float(m.group(1)) if (m := re.search(pattern, line)) else None)  # noqa: E731
     rows.append({"tok_s": num(r"([\d.]+) tok/s"), "cpu": num(r"cpu ([\d.]+) ms"),
-                 "gpu": num(r"gpu ([\d.]+) ms/step"), "wait": num(r"wait ([\d.]+) ms")})
+                 "gpu": num(r"\| ([\d.]+) ms/step"), "wait": num(r"wait ([\d.]+) ms")})
 timed = rows[1:] if len(rows) > 1 else rows
 mean = lambda key: (sum(r[key] for r in timed) / len(timed)  # noqa: E731
                     if timed and all(r[key] is not None for r in timed) else None)

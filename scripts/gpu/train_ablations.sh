@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Short hypernetwork training runs side by side on one GPU, then each checkpoint's identity
+# transfer (the original tokenizer as the target: bits/byte vs the original, and how far the
+# rows of known tokens moved) and its validation bits/byte; prints a table last.
+#   usage: scripts/gpu/train_ablations.sh OUT_DIR STEPS NAME='FLAGS' [NAME='FLAGS' ...]
+#   e.g.   scripts/gpu/train_ablations.sh /tmp/abl 1500 base='' identity4='--identity_every=4'
+# Every run: models/base-lm, data/corpus/train, B 128 x T 256, k 8192, lr 1e-3, fresh, with
+# DATA_WORKERS (default 16 / runs) batch-building threads. Needs what host_env.sh unpacks.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+source scripts/gpu/host_env.sh || exit 1
+out=${1:?usage: train_ablations.sh OUT_DIR STEPS NAME=FLAGS...}
+steps=${2:?steps}
+shift 2
+build=${BUILD:-build/gpu}
+gpu_build "$build" zett-train
+bin="$build/core/train/zett-train"
+mkdir -p "$out"
+workers=${DATA_WORKERS:-$(( $(nproc) / $# ))}
+pids=() names=()
+for spec in "$@"; do
+  name=${spec%%=*} flags=${spec#*=}
+  names+=("$name")
+  rm -rf "$out/$name"
+  # shellcheck disable=SC2086
+  timeout "${RUN_LIMIT:-500}" "$bin" train --base=models/base-lm --train_files='data/corpus/train/*.txt' \
+    --valid_files='data/corpus/valid/*.txt' --output_dir="$out/$name" --resume=false \
+    --steps="$steps" --batch_size="${B:-128}" --seq_len=256 --lr="${LR:-1e-3}" \
+    --warmup_steps=$((steps / 20)) --log_every=$((steps / 10)) --eval_every="$steps" \
+    --save_every="$steps" --data_workers="$workers" $flags > "$out/$name.log" 2>&1 &
+  pids+=($!)
+done
+for i in "${!pids[@]}"; do wait "${pids[$i]}"; echo "${names[$i]}: train rc=$?"; done
+texts=$(ls data/corpus/test/{en,ru,zh,python}.txt | paste -sd,)
+for name in "${names[@]}"; do
+  [ -f "$out/$name/model.safetensors" ] || continue
+  "$bin" eval --base=models/base-lm --hypernet="$out/$name" \
+    --target_tokenizer=identity=models/base-lm/tokenizer.json --text="$texts" \
+    --method=original,hypernet,fvt --max_bytes=60000 --out="$out/$name.eval.json" \
+    > /dev/null 2> "$out/$name.eval.log" || tail -3 "$out/$name.eval.log"
+done
+python3 - "$out" "${names[@]}" <<'PY'
+import json, re, sys, os
+out, names = sys.argv[1], sys.argv[2:]
+print("\n| run | steps | tok/s | valid bits/byte | identity hypernet / original (en, ru, zh, python) | known-row rel. error in / out |")
+print("|---|---|---|---|---|---|")
+for name in names:
+    log = open(os.path.join(out, name + ".log"), errors="replace").read()
+    steps = re.findall(r"^step (\d+)/", log, re.M)
+    toks = [float(x) for x in re.findall(r"\| (\d+) tok/s", log)][1:]
+    valid = re.findall(r"^valid step \d+ .*?\| ([\d.]+) bits/byte", log, re.M)
+    cells = ["-", "-"]
+    try:
+        recs = json.load(open(os.path.join(out, name + ".eval.json")))
+        recs = recs["records"] if isinstance(recs, dict) else recs
+        orig = {r["language"]: r["bits_per_byte"] for r in recs if r["method"] == "original"}
+        hn = [r for r in recs if r["method"] == "hypernet"]
+        cells[0] = ", ".join("%.3f" % (r["bits_per_byte"] / orig[r["language"]]) for r in hn)
+        if hn:
+            cells[1] = "%.4f / %.4f" % (hn[0]["known_error_in"], hn[0]["known_error_out"])
+    except (OSError, ValueError, KeyError):
+        pass
+    print("| %s | %s | %s | %s | %s | %s |" % (name, steps[-1] if steps else "-",
+          "%.0f" % (sum(toks) / len(toks)) if toks else "-", valid[-1] if valid else "-", *cells))
+PY
