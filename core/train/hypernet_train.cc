@@ -31,6 +31,7 @@
 #include "core/train/command_line.h"
 #include "core/train/distributed.h"
 #include "core/train/flat_adamw.h"
+#include "core/train/history_events.h"
 #include "core/train/loss_plot.h"
 #include "core/train/lr_schedule.h"
 #include "core/train/run_state.h"
@@ -128,7 +129,10 @@ absl::Status WritePlot(const std::string& dir, const json& history) {
   for (const auto& h : history["valid"]) {
     valid.points.emplace_back(h["step"].get<double>(), h["loss"].get<double>());
   }
-  return WriteLossCurvesPng(dir + "/loss_curve.png", {train, lm, aux, valid});
+  PlotOptions plot;
+  plot.title = "ZeTT hypernetwork training";
+  plot.y_label = "loss (LM: nats/token; aux: relative squared error)";
+  return WriteLossCurvesPng(dir + "/loss_curve.png", {train, lm, aux, valid}, plot);
 }
 
 // (stream, sampler state) pairs of one rank as one string for Communicator::GatherToRoot.
@@ -572,6 +576,12 @@ absl::Status Train(const HypernetTrainOptions& o) {
               << std::endl;
   }
 
+  std::optional<HistoryEvents> events;  // TensorBoard scalars, written by rank 0
+  if (root) {
+    ASSIGN_OR_RETURN(HistoryEvents opened, HistoryEvents::Open(o.output_dir, state.history));
+    events.emplace(std::move(opened));
+  }
+
   ZettStepOptions step_options;
   step_options.aux_weight = o.aux_weight;
   step_options.grad_clip = o.grad_clip;
@@ -643,6 +653,9 @@ absl::Status Train(const HypernetTrainOptions& o) {
                 << std::endl;
       result["step"] = done;
       state.history["valid"].push_back(result);
+    }
+    if (events && (done % o.log_every == 0 || done == end)) {
+      RETURN_IF_ERROR(events->Update(state.history));
     }
     if (done % o.save_every == 0 || done == end) {
       std::vector<std::pair<int64_t, std::string>> mine;

@@ -2,7 +2,8 @@
 // original SentencePiece tokenizer, written as a Hugging Face model folder (config.json,
 // generation_config.json, model.safetensors, the tokenizer files) plus resumable trainer state
 // (trainer_state.json: step, seed, options, history; optimizer.safetensors: fp32 master
-// weights and AdamW moments).
+// weights and AdamW moments), loss_curve.png (redrawn at each save) and TensorBoard event files
+// (events.out.tfevents.*, appended at each log line and validation).
 #ifndef ZETT_CORE_TRAIN_PRETRAIN_H_
 #define ZETT_CORE_TRAIN_PRETRAIN_H_
 

@@ -138,6 +138,11 @@ TEST_F(HypernetTrainTest, AFewStepsReduceTheLossAndWriteACheckpoint) {
                            "sampler_state.txt", "loss_curve.png"}) {
     EXPECT_TRUE(fs::exists(o.output_dir + "/" + file)) << file;
   }
+  int events = 0;  // TensorBoard event files
+  for (const auto& entry : fs::directory_iterator(o.output_dir)) {
+    events += entry.path().filename().string().rfind("events.out.tfevents.", 0) == 0;
+  }
+  EXPECT_EQ(events, 1);
   auto hypernet = LoadHypernet(o.output_dir);
   ASSERT_TRUE(hypernet.ok()) << hypernet.status();
   EXPECT_TRUE(hypernet->config().hn_residual);

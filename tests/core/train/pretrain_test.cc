@@ -80,9 +80,17 @@ TEST_F(PretrainTest, LossGoesDownAndTheFolderLoadsAsLlama) {
   EXPECT_GT(valid[1]["ru"]["bits_per_byte"].get<double>(), 0);
 
   for (const char* file : {"config.json", "generation_config.json", "model.safetensors",
-                           "tokenizer.model", "optimizer.safetensors"}) {
+                           "tokenizer.model", "optimizer.safetensors", "loss_curve.png"}) {
     EXPECT_TRUE(fs::exists(o.output_dir + "/" + file)) << file;
   }
+  // TensorBoard events: the version record and scalars for 60 log lines and 2 validations.
+  int64_t event_bytes = 0;
+  for (const auto& entry : fs::directory_iterator(o.output_dir)) {
+    if (entry.path().filename().string().rfind("events.out.tfevents.", 0) == 0) {
+      event_bytes += static_cast<int64_t>(entry.file_size());
+    }
+  }
+  EXPECT_GT(event_bytes, 60 * 4 * 30);
   SafetensorsMetadata metadata;
   auto weights = ReadSafetensors(o.output_dir + "/model.safetensors", &metadata);
   ASSERT_TRUE(weights.ok()) << weights.status();

@@ -1,0 +1,54 @@
+#include "core/train/history_events.h"
+
+#include "absl/strings/str_cat.h"
+#include "core/util/status_macros.h"
+
+namespace zett {
+namespace {
+
+using json = nlohmann::json;
+
+const json& Entries(const json& history, const char* key) {
+  static const json kNone = json::array();
+  return history.contains(key) ? history[key] : kNone;
+}
+
+}  // namespace
+
+absl::StatusOr<HistoryEvents> HistoryEvents::Open(const std::string& dir, const json& history) {
+  ASSIGN_OR_RETURN(TensorBoardWriter writer, TensorBoardWriter::Open(dir));
+  return HistoryEvents(std::move(writer), Entries(history, "train").size(),
+                       Entries(history, "valid").size());
+}
+
+absl::Status HistoryEvents::Update(const json& history) {
+  const json& train = Entries(history, "train");
+  const json& valid = Entries(history, "valid");
+  if (train_ == train.size() && valid_ == valid.size()) return absl::OkStatus();
+  for (; train_ < train.size(); ++train_) {
+    const json& e = train[train_];
+    for (const auto& [key, v] : e.items()) {
+      if (key == "step" || !v.is_number()) continue;
+      RETURN_IF_ERROR(writer_.AddScalar("train/" + key, e.value("step", 0), v.get<double>()));
+    }
+  }
+  for (; valid_ < valid.size(); ++valid_) {
+    const json& e = valid[valid_];
+    const int64_t step = e.value("step", 0);
+    for (const auto& [name, v] : e.items()) {
+      if (name == "step") continue;
+      if (v.is_number()) {
+        RETURN_IF_ERROR(writer_.AddScalar("valid/" + name, step, v.get<double>()));
+      }
+      if (!v.is_object()) continue;
+      for (const auto& [key, x] : v.items()) {
+        if (!x.is_number()) continue;
+        RETURN_IF_ERROR(
+            writer_.AddScalar(absl::StrCat("valid/", name, "/", key), step, x.get<double>()));
+      }
+    }
+  }
+  return writer_.Flush();
+}
+
+}  // namespace zett
