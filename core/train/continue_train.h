@@ -7,9 +7,10 @@
 // can reach with this LM (docs/evaluation.md).
 //
 // Training rows: each of --batch_size texts per step (TrainingTexts::Sample) is encoded as
-// [BOS] + target rows (EncodeWithTarget, as eval) and truncated to seq_len; the loss is the mean
-// next-token cross-entropy over real positions. Logits come from the backbone's final hidden
-// states in fp32 against the fp32 output table, as the scorer computes them.
+// [BOS] + target rows (EncodeWithTarget, as eval) and truncated to seq_len; one span per row,
+// no packing, so every row starts at position 0 from its own BOS as the scored documents do.
+// The loss is the mean next-token cross-entropy over real positions; logits come from the
+// backbone's final hidden states in fp32 against the fp32 output table, as the scorer's do.
 //
 // Trainable: E_in and E_out [V_target, d] fp32 (one table for a tied LM). A bias the init
 // method has (the base LM's or a hypernet's) is kept fixed. Rows that keep an original row
