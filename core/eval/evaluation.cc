@@ -7,7 +7,6 @@
 #include <cmath>
 #include <filesystem>
 #include <memory>
-#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -15,14 +14,9 @@
 #include "core/eval/eval_text.h"
 #include "core/eval/known_tokens.h"
 #include "core/eval/lm_scorer.h"
+#include "core/eval/method_tables.h"
 #include "core/eval/target_vocabulary.h"
-#include "core/hypernet/checkpoint.h"
-#include "core/hypernet/hypernet.h"
 #include "core/model/pretrained.h"
-#include "core/tokenizer/decomposition.h"
-#include "core/tokenizer/tokenizer_file.h"
-#include "core/transfer/source_embeddings.h"
-#include "core/transfer/target_rows.h"
 #include "core/util/status_macros.h"
 
 namespace zett {
@@ -39,34 +33,6 @@ struct TargetTokenizer {
   std::string name, path;
   std::unique_ptr<tk::Tokenizer> tokenizer;
 };
-
-absl::StatusOr<std::unique_ptr<tk::Tokenizer>> LoadNamedTokenizer(const std::string& path,
-                                                                  const std::string& what) {
-  if (!fs::exists(path))
-    return absl::NotFoundError(absl::StrCat(what, " ", path, ": no such file"));
-  auto loaded = tk::LoadTokenizerFile(path);
-  if (!loaded.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, " ", path, ": ", loaded.status().message()));
-  }
-  return std::move(loaded).value();
-}
-
-// The base LM's own tokenizer: tokenizer.json, else tokenizer.model.
-absl::StatusOr<std::unique_ptr<tk::Tokenizer>> LoadBaseTokenizer(const std::string& base_dir) {
-  const std::string json_path = (fs::path(base_dir) / "tokenizer.json").string();
-  if (fs::exists(json_path)) return LoadNamedTokenizer(json_path, "base tokenizer");
-  return LoadNamedTokenizer((fs::path(base_dir) / "tokenizer.model").string(), "base tokenizer");
-}
-
-// fp32 CPU copies: the baselines' statistics and copied rows.
-SourceEmbeddings ToFloat(const SourceEmbeddings& s) {
-  SourceEmbeddings f = s;
-  f.input = s.input.to(at::kFloat).contiguous();
-  if (s.output.defined()) f.output = s.output.to(at::kFloat).contiguous();
-  if (s.output_bias.defined()) f.output_bias = s.output_bias.to(at::kFloat).contiguous();
-  return f;
-}
 
 EvalRecord MakeRecord(const std::string& tokenizer, const EvalText& text, EvalMethod method,
                       const ScoreResult& score, int64_t tokens, double seconds) {
@@ -200,61 +166,21 @@ absl::StatusOr<std::vector<EvalRecord>> RunEvaluation(const EvalOptions& options
   }
   if (targets.empty()) return records;
 
-  // Target methods: the decomposing tokenizer is the hypernet's (the server's choice), or the
-  // base LM's when no hypernetwork is given.
-  std::unique_ptr<tk::Tokenizer> decomposing;
-  std::optional<Hypernet> hypernet;
-  if (!options.hypernet_dir.empty()) {
-    ASSIGN_OR_RETURN(decomposing, LoadNamedTokenizer(HypernetTokenizerPath(options.hypernet_dir),
-                                                     "hypernet tokenizer"));
-  }
-  ASSIGN_OR_RETURN(auto decomposer,
-                   tk::Decomposer::Create(decomposing ? *decomposing : *base_tokenizer));
-  ASSIGN_OR_RETURN(SourceEmbeddings stored, LoadSourceEmbeddings(options.base_dir));
-  const SourceEmbeddings source = ToFloat(stored);
-  tk::DecomposeOptions decompose_options;
-  // Text is encoded with the target tokenizer itself, so every token it emits must keep its
-  // true surface form: zett's whitespace consistency renames whitespace-only tokens ("Ġ", "Ċ")
-  // to unused placeholders (its converted tokenizer never emits them), which would give real
-  // tokens a meaningless decomposition here.
-  decompose_options.make_whitespace_consistent = false;
-  int64_t original_vocab_size =
-      std::min<int64_t>(source.vocab_size(), decomposer->original_vocabulary().original_size);
-  at::Tensor projected, stacked;
-  HypernetForwardOptions forward_options;
-  if (hypernet_method) {
-    ASSIGN_OR_RETURN(Hypernet loaded, LoadHypernet(options.hypernet_dir));
-    const ZettHypernetConfig& hc = loaded.config();
-    if (source.hidden_size() != hc.n_embd) {
-      return absl::FailedPreconditionError(absl::StrCat("base hidden size ", source.hidden_size(),
-                                                        " != hypernet n_embd ", hc.n_embd));
-    }
-    if (source.vocab_size() < hc.original_vocab_size) {
-      return absl::FailedPreconditionError(absl::StrCat("base has ", source.vocab_size(),
-                                                        " embedding rows; the hypernet expects ",
-                                                        hc.original_vocab_size));
-    }
-    if (source.tied() == hc.separate_out_embeddings) {
-      return absl::FailedPreconditionError(
-          "base and hypernet disagree on tied embeddings (separate_out_embeddings)");
-    }
-    RETURN_IF_ERROR(loaded.To(backbone_options.device, at::kFloat));
-    stacked = source.Stacked().to(backbone_options.device, at::kFloat);
-    ASSIGN_OR_RETURN(projected, loaded.ProjectSourceEmbeddings(stacked));
-    decompose_options.max_len = static_cast<int>(hc.hn_surface_maxlen);
-    decompose_options.pad_id = static_cast<int32_t>(hc.pad_token_id);
-    original_vocab_size = hc.original_vocab_size;
-    hypernet = std::move(loaded);
-  }
-  const std::string bos_content(base_tokenizer->IdToToken(bos_id));
+  MethodTablesOptions tables_options;
+  tables_options.base_dir = options.base_dir;
+  tables_options.hypernet_dir = options.hypernet_dir;
+  tables_options.load_hypernet = hypernet_method;
+  tables_options.device = backbone_options.device;
+  tables_options.seed = options.seed;
+  ASSIGN_OR_RETURN(MethodTables method_tables,
+                   MethodTables::Load(tables_options, *base_tokenizer,
+                                      std::string(base_tokenizer->IdToToken(bos_id))));
 
   for (const TargetTokenizer& target : targets) {
     const auto prepare_start = std::chrono::steady_clock::now();
-    ASSIGN_OR_RETURN(
-        TargetVocabulary vocabulary,
-        BuildTargetVocabulary(*decomposer, *target.tokenizer, decompose_options, bos_content));
-    const std::vector<int32_t> copy =
-        OriginalRowSources(vocabulary.decomposition, original_vocab_size);
+    ASSIGN_OR_RETURN(TargetVocabulary vocabulary,
+                     method_tables.BuildTargetVocabulary(*target.tokenizer));
+    const std::vector<int32_t> copy = method_tables.CopySources(vocabulary);
     const double prepare_seconds = SecondsSince(prepare_start);
     if (log) {
       *log << absl::StrFormat(
@@ -271,44 +197,12 @@ absl::StatusOr<std::vector<EvalRecord>> RunEvaluation(const EvalOptions& options
       }
     }
     // Tables once per tokenizer and method (per language only for a language-aware hypernet).
-    auto build_tables = [&](EvalMethod method,
-                            const EvalText& text) -> absl::StatusOr<VocabularyTables> {
-      switch (method) {
-        case EvalMethod::kHypernet: {
-          std::optional<int64_t> language;
-          const ZettHypernetConfig& hc = hypernet->config();
-          if (hc.hn_embed_lang_id) {
-            auto it = std::find(hc.langs.begin(), hc.langs.end(), text.language);
-            if (it == hc.langs.end()) {
-              return absl::InvalidArgumentError(absl::StrCat(
-                  "the hypernetwork embeds languages and has no '", text.language, "'"));
-            }
-            language = it - hc.langs.begin();
-          }
-          at::Tensor ids = at::tensor(vocabulary.decomposition.ids, at::kInt)
-                               .view({vocabulary.rows(), vocabulary.decomposition.max_len});
-          ASSIGN_OR_RETURN(HypernetOutput out,
-                           PredictTargetRows(*hypernet, ids, projected, stacked, language,
-                                             forward_options, copy, source));
-          return VocabularyTables{out.embeddings_in, out.embeddings_out, out.bias};
-        }
-        case EvalMethod::kFvt:
-          return FvtTables(vocabulary.decomposition, source, copy, options.seed);
-        case EvalMethod::kLexical:
-          return LexicalTables(vocabulary.decomposition,
-                               decomposer->original_vocabulary().surface_forms, source, copy,
-                               options.seed);
-        case EvalMethod::kRandom:
-          return RandomTables(vocabulary.rows(), source, copy, options.seed);
-        case EvalMethod::kOriginal:
-          break;
-      }
-      return absl::InternalError("no tables for the original method");
+    auto build_tables = [&](EvalMethod method, const EvalText& text) {
+      return method_tables.TablesFor(method, vocabulary, copy, text.language);
     };
     for (EvalMethod method : options.methods) {
       if (method == EvalMethod::kOriginal) continue;
-      const bool per_language =
-          method == EvalMethod::kHypernet && hypernet->config().hn_embed_lang_id;
+      const bool per_language = method_tables.PerLanguage(method);
       VocabularyTables tables;
       KnownTokenError known;
       double table_seconds = 0;
@@ -316,7 +210,8 @@ absl::StatusOr<std::vector<EvalRecord>> RunEvaluation(const EvalOptions& options
         const auto start = std::chrono::steady_clock::now();
         if (t == 0 || per_language) {
           ASSIGN_OR_RETURN(tables, build_tables(method, texts[t]));
-          known = MeasureKnownTokens(vocabulary.decomposition, copy, tables, source);
+          known =
+              MeasureKnownTokens(vocabulary.decomposition, copy, tables, method_tables.source());
           table_seconds = SecondsSince(start);
         }
         ASSIGN_OR_RETURN(ScoreResult score,

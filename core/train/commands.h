@@ -27,6 +27,12 @@ int LogitsCommand(const std::vector<std::string>& args);
 // docs/evaluation.md). Dashed spellings (--target-tokenizer) and repeated list flags work too.
 int EvalCommand(const std::vector<std::string>& args);
 
+// zett-train continue --base=DIR [--hypernet=DIR] --target_tokenizer=PATH
+//   --init=hypernet|fvt|lexical|random --train_files=… --test_text=FILE --output_dir=DIR
+// The paper's n-shot mode: trains one target tokenizer's embeddings with the backbone frozen;
+// bits/byte on the test text against tokens seen (core/train/continue_train.h).
+int ContinueTrainCommand(const std::vector<std::string>& args);
+
 }  // namespace zett
 
 #endif  // ZETT_CORE_TRAIN_COMMANDS_H_

@@ -25,6 +25,8 @@ const std::vector<Subcommand>& Subcommands() {
        zett::LogitsCommand},
       {"eval", "bits/byte of the base LM with its own and with transferred tokenizers",
        zett::EvalCommand},
+      {"continue", "train one target tokenizer's embeddings, backbone frozen (n-shot, oracle)",
+       zett::ContinueTrainCommand},
   };
   return kSubcommands;
 }
