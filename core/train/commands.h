@@ -33,6 +33,11 @@ int EvalCommand(const std::vector<std::string>& args);
 // bits/byte on the test text against tokens seen (core/train/continue_train.h).
 int ContinueTrainCommand(const std::vector<std::string>& args);
 
+// zett-train plot --run=DIR [--out=FILE]
+// Redraws a run's loss curve (default DIR/loss_curve.png) from DIR/trainer_state.json: a
+// pretraining or a hypernetwork training run (core/train/run_plots.h).
+int PlotCommand(const std::vector<std::string>& args);
+
 }  // namespace zett
 
 #endif  // ZETT_CORE_TRAIN_COMMANDS_H_

@@ -32,8 +32,8 @@
 #include "core/train/distributed.h"
 #include "core/train/flat_adamw.h"
 #include "core/train/history_events.h"
-#include "core/train/loss_plot.h"
 #include "core/train/lr_schedule.h"
+#include "core/train/run_plots.h"
 #include "core/train/run_state.h"
 #include "core/train/tokenizer_sampler.h"
 #include "core/train/training_texts.h"
@@ -115,24 +115,6 @@ double LearningRate(const HypernetTrainOptions& o, int64_t step) {
   }
   WarmupCosineSchedule main{o.lr, o.warmup_steps, o.steps - o.mimick_steps, o.min_lr_ratio};
   return main.At(step - o.mimick_steps);
-}
-
-absl::Status WritePlot(const std::string& dir, const json& history) {
-  PlotSeries train{"train loss", 31, 119, 180, {}}, lm{"train LM loss", 255, 127, 14, {}};
-  PlotSeries aux{"train aux loss", 44, 160, 44, {}}, valid{"valid loss", 214, 39, 40, {}};
-  for (const auto& h : history["train"]) {
-    const double step = h["step"].get<double>();
-    train.points.emplace_back(step, h["loss"].get<double>());
-    if (!h.value("mimick", false)) lm.points.emplace_back(step, h["lm_loss"].get<double>());
-    aux.points.emplace_back(step, h["aux_loss"].get<double>());
-  }
-  for (const auto& h : history["valid"]) {
-    valid.points.emplace_back(h["step"].get<double>(), h["loss"].get<double>());
-  }
-  PlotOptions plot;
-  plot.title = "ZeTT hypernetwork training";
-  plot.y_label = "loss (LM: nats/token; aux: relative squared error)";
-  return WriteLossCurvesPng(dir + "/loss_curve.png", {train, lm, aux, valid}, plot);
 }
 
 // (stream, sampler state) pairs of one rank as one string for Communicator::GatherToRoot.
@@ -413,7 +395,7 @@ absl::Status Save(const HypernetTrainOptions& o, const Hypernet& hypernet,
                                            static_cast<int64_t>(k) % workers),
                           sampler_states[k]));
   }
-  RETURN_IF_ERROR(WritePlot(o.output_dir, state.history));
+  RETURN_IF_ERROR(WriteHypernetLossCurve(o.output_dir + "/loss_curve.png", state.history));
   return WriteRunState(o.output_dir, state, OptionsToJson(o), o.seed);
 }
 

@@ -21,8 +21,8 @@
 #include "core/train/command_line.h"
 #include "core/train/flat_adamw.h"
 #include "core/train/history_events.h"
-#include "core/train/loss_plot.h"
 #include "core/train/lr_schedule.h"
+#include "core/train/run_plots.h"
 #include "core/train/sentencepiece_encoder.h"
 #include "core/train/text_corpus.h"
 #include "core/util/status_macros.h"
@@ -106,42 +106,6 @@ absl::Status CopyTokenizerFiles(const std::string& from, const std::string& to) 
   return absl::OkStatus();
 }
 
-const json& Entries(const json& history, const char* key) {
-  static const json kNone = json::array();
-  return history.contains(key) ? history[key] : kNone;
-}
-
-// loss_curve.png: the train loss of each log interval and the validation losses (mean and per
-// stream) against step, redrawn whole from the history.
-absl::Status WriteLossCurve(const std::string& dir, const json& history) {
-  static constexpr uint8_t kStreamColors[][3] = {{44, 160, 44},  {148, 103, 189}, {255, 127, 14},
-                                                 {140, 86, 75},  {227, 119, 194}, {127, 127, 127},
-                                                 {188, 189, 34}, {23, 190, 207}};
-  PlotSeries train{"train", 31, 119, 180, {}};
-  PlotSeries valid{"valid (mean)", 214, 39, 40, {}};
-  std::map<std::string, PlotSeries> streams;
-  for (const json& e : Entries(history, "train")) {
-    train.points.emplace_back(e.value("step", 0.0), e.value("loss", 0.0));
-  }
-  for (const json& e : Entries(history, "valid")) {
-    const double step = e.value("step", 0.0);
-    valid.points.emplace_back(step, e.value("mean_loss", std::numeric_limits<double>::quiet_NaN()));
-    for (const auto& [name, v] : e.items()) {
-      if (v.is_object()) streams[name].points.emplace_back(step, v.value("loss", 0.0));
-    }
-  }
-  std::vector<PlotSeries> series = {train, valid};
-  for (auto& [name, s] : streams) {
-    const uint8_t* color = kStreamColors[(series.size() - 2) % std::size(kStreamColors)];
-    s.name = "valid " + name;
-    s.r = color[0], s.g = color[1], s.b = color[2];
-    series.push_back(std::move(s));
-  }
-  PlotOptions options;
-  options.title = "Base-LM pretraining";
-  return WriteLossCurvesPng(dir + "/loss_curve.png", series, options);
-}
-
 struct Checkpoint {
   const PretrainOptions& options;
   const DecoderConfig& config;
@@ -164,7 +128,7 @@ absl::Status Save(const Checkpoint& c, LlamaForCausalLM& model, const FlatAdamW&
                                    {{"format", "pt"}}));
   RETURN_IF_ERROR(WriteSafetensors(dir + "/optimizer.safetensors", optimizer.State()));
   RETURN_IF_ERROR(CopyTokenizerFiles(c.options.tokenizer_dir, dir));
-  RETURN_IF_ERROR(WriteLossCurve(dir, history));
+  RETURN_IF_ERROR(WritePretrainLossCurve(dir + "/loss_curve.png", history));
   json state = {{"step", optimizer.step()},
                 {"seed", c.options.seed},
                 {"tokens_seen", tokens_seen},

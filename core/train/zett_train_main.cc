@@ -27,6 +27,7 @@ const std::vector<Subcommand>& Subcommands() {
        zett::EvalCommand},
       {"continue", "train one target tokenizer's embeddings, backbone frozen (n-shot, oracle)",
        zett::ContinueTrainCommand},
+      {"plot", "redraw a run's loss curve from its trainer_state.json", zett::PlotCommand},
   };
   return kSubcommands;
 }
