@@ -9,6 +9,7 @@
 #include <iterator>
 #include <limits>
 #include <map>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -23,6 +24,7 @@
 #include "core/train/history_events.h"
 #include "core/train/lr_schedule.h"
 #include "core/train/run_plots.h"
+#include "core/train/run_state.h"
 #include "core/train/sentencepiece_encoder.h"
 #include "core/train/text_corpus.h"
 #include "core/util/status_macros.h"
@@ -32,7 +34,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
-using Clock = std::chrono::steady_clock;
 
 json OptionsToJson(const PretrainOptions& o) {
   return {{"train_files", o.train_files},
@@ -116,7 +117,7 @@ struct Checkpoint {
 // Files are written model-first and trainer_state.json last: a run interrupted mid-save resumes
 // from the previous complete state.
 absl::Status Save(const Checkpoint& c, LlamaForCausalLM& model, const FlatAdamW& optimizer,
-                  const json& history, double elapsed_seconds, int64_t tokens_seen) {
+                  RunState state) {
   const std::string& dir = c.options.output_dir;
   DecoderConfig config = c.config;
   config.torch_dtype = DtypeName(c.save_dtype);
@@ -128,14 +129,9 @@ absl::Status Save(const Checkpoint& c, LlamaForCausalLM& model, const FlatAdamW&
                                    {{"format", "pt"}}));
   RETURN_IF_ERROR(WriteSafetensors(dir + "/optimizer.safetensors", optimizer.State()));
   RETURN_IF_ERROR(CopyTokenizerFiles(c.options.tokenizer_dir, dir));
-  RETURN_IF_ERROR(WritePretrainLossCurve(dir + "/loss_curve.png", history));
-  json state = {{"step", optimizer.step()},
-                {"seed", c.options.seed},
-                {"tokens_seen", tokens_seen},
-                {"elapsed_seconds", elapsed_seconds},
-                {"options", OptionsToJson(c.options)},
-                {"history", history}};
-  return WriteJsonFile(dir + "/trainer_state.json", state);
+  RETURN_IF_ERROR(WritePretrainLossCurve(dir + "/loss_curve.png", state.history));
+  state.step = optimizer.step();
+  return WriteRunState(dir, state, OptionsToJson(c.options), c.options.seed);
 }
 
 absl::StatusOr<std::vector<TokenStream>> LoadStreams(const std::string& spec,
@@ -219,25 +215,16 @@ absl::Status Pretrain(const PretrainOptions& o) {
       device.str(), DtypeName(dtype));
 
   // Resume.
-  std::error_code fs_error;
-  fs::create_directories(o.output_dir, fs_error);
-  if (fs_error) {
-    return absl::InternalError(absl::StrCat("creating ", o.output_dir, ": ", fs_error.message()));
-  }
-  json history = {{"train", json::array()}, {"valid", json::array()}};
-  double elapsed_before = 0;
-  int64_t tokens_seen = 0;
-  const std::string state_path = o.output_dir + "/trainer_state.json";
-  if (o.resume && fs::exists(state_path)) {
-    ASSIGN_OR_RETURN(json state, ReadJsonFile(state_path));
+  RETURN_IF_ERROR(CreateOutputDir(o.output_dir));
+  ASSIGN_OR_RETURN(std::optional<RunState> resumed, ReadRunState(o.output_dir, o.resume));
+  RunState state = resumed.value_or(RunState());
+  if (resumed) {
     ASSIGN_OR_RETURN(TensorMap optimizer_state,
                      ReadSafetensors(o.output_dir + "/optimizer.safetensors"));
     RETURN_IF_ERROR(optimizer.LoadState(optimizer_state));
-    history = state.value("history", history);
-    elapsed_before = state.value("elapsed_seconds", 0.0);
-    tokens_seen = state.value("tokens_seen", int64_t{0});
     std::cout << "resuming from " << o.output_dir << " at step " << optimizer.step() << "\n";
   }
+  json& history = state.history;
   ASSIGN_OR_RETURN(HistoryEvents events, HistoryEvents::Open(o.output_dir, history));
 
   GenerationConfig generation;
@@ -249,12 +236,12 @@ absl::Status Pretrain(const PretrainOptions& o) {
   const int64_t end = o.stop_after > 0 ? std::min(o.stop_after, o.steps) : o.steps;
   const int64_t tokens_per_step = o.batch_size * o.seq_len;
 
-  auto start_time = Clock::now();
-  auto interval_start = start_time;
+  RunClock clock(state.elapsed_seconds);
   int64_t interval_steps = 0;
   at::Tensor interval_loss;
-  auto elapsed = [&]() {
-    return elapsed_before + std::chrono::duration<double>(Clock::now() - start_time).count();
+  auto save = [&] {
+    state.elapsed_seconds = clock.Elapsed();
+    return Save(checkpoint, model, optimizer, state);
   };
   for (int64_t step = optimizer.step(); step < end; ++step) {
     at::Tensor batch = sampler.Batch(o.batch_size, o.seed, step).to(device);  // [B, T+1]
@@ -268,7 +255,7 @@ absl::Status Pretrain(const PretrainOptions& o) {
     const double lr = schedule.At(step);
     optimizer.Step(lr);
     optimizer.ZeroGrad();
-    tokens_seen += tokens_per_step;
+    state.tokens_seen += tokens_per_step;
     // Summed on the device: the host reads the loss only when it logs.
     interval_loss = interval_steps == 0 ? loss.detach().to(at::kDouble)
                                         : interval_loss + loss.detach().to(at::kDouble);
@@ -276,7 +263,7 @@ absl::Status Pretrain(const PretrainOptions& o) {
 
     const int64_t done = step + 1;
     if (done % o.log_every == 0 || done == end) {
-      const double seconds = std::chrono::duration<double>(Clock::now() - interval_start).count();
+      const double seconds = clock.Lap();
       const double mean_loss = interval_loss.item<double>() / interval_steps;
       const double tokens_per_second = interval_steps * tokens_per_step / std::max(seconds, 1e-9);
       const double eta = (o.steps - done) * seconds / interval_steps;
@@ -284,14 +271,13 @@ absl::Status Pretrain(const PretrainOptions& o) {
                        "step %d/%d | loss %.4f | lr %.2e | grad_norm %.3f | %.0f tok/s | "
                        "elapsed %s | eta %s",
                        done, o.steps, mean_loss, lr, grad_norm.item<double>(), tokens_per_second,
-                       FormatDuration(elapsed()), FormatDuration(eta))
+                       FormatDuration(clock.Elapsed()), FormatDuration(eta))
                 << std::endl;
       history["train"].push_back({{"step", done},
                                   {"loss", mean_loss},
                                   {"lr", lr},
                                   {"grad_norm", grad_norm.item<double>()},
                                   {"tokens_per_second", tokens_per_second}});
-      interval_start = Clock::now();
       interval_steps = 0;
     }
     if (!valid.empty() && (done % o.eval_every == 0 || done == o.steps)) {
@@ -308,13 +294,13 @@ absl::Status Pretrain(const PretrainOptions& o) {
       history["valid"].push_back(result);
     }
     if (done % o.save_every == 0 || done == end) {
-      RETURN_IF_ERROR(Save(checkpoint, model, optimizer, history, elapsed(), tokens_seen));
+      RETURN_IF_ERROR(save());
       std::cout << "saved " << o.output_dir << " at step " << done << std::endl;
     }
     RETURN_IF_ERROR(events.Update(history));
   }
   if (optimizer.step() >= end && !fs::exists(o.output_dir + "/model.safetensors")) {
-    RETURN_IF_ERROR(Save(checkpoint, model, optimizer, history, elapsed(), tokens_seen));
+    RETURN_IF_ERROR(save());
   }
   return absl::OkStatus();
 }
