@@ -70,5 +70,30 @@ TEST(JsonDepthTest, DeeplyNestedArraysDoNotCrashTheParser) {
   EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+// A tokenizer.json (3-token model) with one added token "<x>" of id `id`.
+std::string WithAddedId(int64_t id) {
+  nlohmann::json j = {{"model", BpeModelJson({"a", "b"}, {{"a", "b"}})}};
+  j["added_tokens"] = {{{"id", id}, {"content", "<x>"}, {"special", true}}};
+  return j.dump();
+}
+
+TEST(AddedTokensTest, IdsNearTheVocabularyLoad) {
+  for (int64_t id : {3, 4, 100}) {
+    auto t = LoadTokenizerJson(WithAddedId(id));
+    ASSERT_TRUE(t.ok()) << id << ": " << t.status();
+    EXPECT_EQ((*t)->vocab_size(), id + 1);
+  }
+}
+
+TEST(AddedTokensTest, HugeIdsAreRefusedNamingTokenAndId) {
+  for (int64_t id : {5000000LL, 2147483646LL, 2147483647LL}) {
+    auto t = LoadTokenizerJson(WithAddedId(id));
+    ASSERT_FALSE(t.ok()) << id;
+    EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(t.status().message()),
+                HasSubstr("added_tokens[0] '<x>': id " + std::to_string(id) + " is out of range"));
+  }
+}
+
 }  // namespace
 }  // namespace zett::tokenizer
