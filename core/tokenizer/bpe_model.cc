@@ -1,7 +1,5 @@
 #include "core/tokenizer/bpe_model.h"
 
-#include <limits>
-
 #include "absl/strings/str_cat.h"
 #include "core/tokenizer/unicode_text.h"
 
@@ -42,8 +40,7 @@ absl::StatusOr<std::unique_ptr<BpeModel>> BpeModel::Create(
       return absl::InvalidArgumentError(Cat("BPE merge ", rank, " ('", a, "', '", b, "'): result '",
                                             merged, "' is not in the vocabulary"));
     }
-    const uint64_t key = (static_cast<uint64_t>(*a_id) << 32) | static_cast<uint32_t>(*b_id);
-    model->merge_map_[key] = {static_cast<int32_t>(rank), *merged_id};
+    model->merge_map_[MergeKey(*a_id, *b_id)] = {static_cast<int32_t>(rank), *merged_id};
     model->merges_.emplace_back(*a_id, *b_id);
   }
   model->byte_fallback_ids_.assign(256, -1);
@@ -53,38 +50,6 @@ absl::StatusOr<std::unique_ptr<BpeModel>> BpeModel::Create(
     }
   }
   return model;
-}
-
-void BpeModel::MergeSymbols(std::vector<int32_t>* symbols) const {
-  std::vector<int32_t>& s = *symbols;
-  if (s.size() < 2) return;
-  constexpr int32_t kNone = std::numeric_limits<int32_t>::max();
-  // rank[i]: rank of merging s[i] with s[i+1]; merged[i]: its result.
-  std::vector<int32_t> rank(s.size() - 1), merged(s.size() - 1);
-  auto lookup = [&](size_t i) {
-    auto it =
-        merge_map_.find((static_cast<uint64_t>(s[i]) << 32) | static_cast<uint32_t>(s[i + 1]));
-    if (it == merge_map_.end()) {
-      rank[i] = kNone;
-    } else {
-      rank[i] = it->second.first;
-      merged[i] = it->second.second;
-    }
-  };
-  for (size_t i = 0; i + 1 < s.size(); ++i) lookup(i);
-  while (!rank.empty()) {
-    size_t best = 0;
-    for (size_t i = 1; i < rank.size(); ++i) {
-      if (rank[i] < rank[best]) best = i;
-    }
-    if (rank[best] == kNone) break;
-    s[best] = merged[best];
-    s.erase(s.begin() + best + 1);
-    rank.erase(rank.begin() + best);
-    merged.erase(merged.begin() + best);
-    if (best < rank.size()) lookup(best);
-    if (best > 0) lookup(best - 1);
-  }
 }
 
 absl::Status BpeModel::Tokenize(std::string_view piece, std::vector<int32_t>* ids) const {
@@ -140,7 +105,7 @@ absl::Status BpeModel::Tokenize(std::string_view piece, std::vector<int32_t>* id
     }  // else: HF drops a char it can represent in no way
   }
   if (pending_unk) symbols.push_back(*pending_unk);
-  MergeSymbols(&symbols);
+  ApplyMerges(merge_map_, &symbols);
   cache_.Insert(piece, symbols, 0);
   ids->insert(ids->end(), symbols.begin(), symbols.end());
   return absl::OkStatus();

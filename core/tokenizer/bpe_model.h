@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/tokenizer/bpe_merge.h"
 #include "core/tokenizer/model.h"
 
 namespace zett::tokenizer {
@@ -45,14 +46,12 @@ class BpeModel : public Model {
  private:
   BpeModel(Vocab vocab, BpeOptions options)
       : vocab_(std::move(vocab)), options_(std::move(options)) {}
-  void MergeSymbols(std::vector<int32_t>* symbols) const;
 
   Vocab vocab_;
   BpeOptions options_;
   std::optional<int32_t> unk_id_;
   std::vector<std::pair<int32_t, int32_t>> merges_;
-  // (left id << 32 | right id) -> (rank, merged id)
-  absl::flat_hash_map<uint64_t, std::pair<int32_t, int32_t>> merge_map_;
+  MergeMap merge_map_;
   std::vector<int32_t> byte_fallback_ids_;  // 256 entries, -1 when absent
   PieceCache cache_;
 };

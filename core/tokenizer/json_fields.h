@@ -49,6 +49,15 @@ inline absl::StatusOr<int64_t> Int(const Json& object, std::string_view key, std
   return zett::json_fields::Int(object, key, {kDocument, path}, fallback);
 }
 
+// Real tokenizers nest Sequences at most ~3 deep; the bound keeps hostile documents from
+// overflowing the stack through the recursive component parsers.
+inline constexpr int kMaxSequenceDepth = 64;
+
+inline absl::Status CheckDepth(int depth, std::string_view path) {
+  if (depth <= kMaxSequenceDepth) return absl::OkStatus();
+  return Error(path, "Sequences nested deeper than " + std::to_string(kMaxSequenceDepth));
+}
+
 // Reads "pattern": {"String": s} or {"Regex": r} (Replace normalizer, Split pre-tokenizer).
 inline absl::Status Pattern(const Json& json, std::string_view path, std::string* pattern,
                             bool* is_regex) {

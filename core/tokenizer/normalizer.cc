@@ -148,8 +148,9 @@ absl::Status SequenceNormalizer::Normalize(std::string* text) const {
 }
 
 absl::StatusOr<std::unique_ptr<Normalizer>> NormalizerFromJson(const Json& json,
-                                                               std::string_view path) {
+                                                               std::string_view path, int depth) {
   if (json.is_null()) return std::unique_ptr<Normalizer>();
+  RETURN_IF_ERROR(json_fields::CheckDepth(depth, path));
   ASSIGN_OR_RETURN(const std::string type, json_fields::String(json, "type", path));
   if (type == "NFC") return std::make_unique<UnicodeNormalizer>(NormalForm::kNfc);
   if (type == "NFD") return std::make_unique<UnicodeNormalizer>(NormalForm::kNfd);
@@ -210,7 +211,8 @@ absl::StatusOr<std::unique_ptr<Normalizer>> NormalizerFromJson(const Json& json,
     }
     std::vector<std::unique_ptr<Normalizer>> normalizers;
     for (size_t i = 0; i < list->size(); ++i) {
-      ASSIGN_OR_RETURN(auto n, NormalizerFromJson((*list)[i], Cat(path, ".normalizers[", i, "]")));
+      ASSIGN_OR_RETURN(
+          auto n, NormalizerFromJson((*list)[i], Cat(path, ".normalizers[", i, "]"), depth + 1));
       if (n) normalizers.push_back(std::move(n));
     }
     return std::make_unique<SequenceNormalizer>(std::move(normalizers));

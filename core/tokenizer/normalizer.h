@@ -119,9 +119,10 @@ class SequenceNormalizer : public Normalizer {
 };
 
 // Builds a normalizer from its tokenizer.json object; `path` locates errors. JSON null gives
-// a null pointer (no normalizer).
+// a null pointer (no normalizer). `depth` counts enclosing Sequences (bounded).
 absl::StatusOr<std::unique_ptr<Normalizer>> NormalizerFromJson(const nlohmann::json& json,
-                                                               std::string_view path);
+                                                               std::string_view path,
+                                                               int depth = 0);
 
 }  // namespace zett::tokenizer
 

@@ -22,9 +22,11 @@ absl::StatusOr<int32_t> PairId(const Json& json, std::string_view key, std::stri
 
 }  // namespace
 
-absl::StatusOr<PostProcessor> PostProcessor::FromJson(const Json& json, std::string_view path) {
+absl::StatusOr<PostProcessor> PostProcessor::FromJson(const Json& json, std::string_view path,
+                                                      int depth) {
   PostProcessor p;
   if (json.is_null()) return p;
+  RETURN_IF_ERROR(json_fields::CheckDepth(depth, path));
   ASSIGN_OR_RETURN(const std::string type, json_fields::String(json, "type", path));
   if (type == "ByteLevel") return p;
   if (type == "BertProcessing" || type == "RobertaProcessing") {
@@ -72,7 +74,7 @@ absl::StatusOr<PostProcessor> PostProcessor::FromJson(const Json& json, std::str
     }
     for (size_t i = 0; i < list->size(); ++i) {
       ASSIGN_OR_RETURN(PostProcessor inner,
-                       FromJson((*list)[i], Cat(path, ".processors[", i, "]")));
+                       FromJson((*list)[i], Cat(path, ".processors[", i, "]"), depth + 1));
       p.prefix_.insert(p.prefix_.begin(), inner.prefix_.begin(), inner.prefix_.end());
       p.suffix_.insert(p.suffix_.end(), inner.suffix_.begin(), inner.suffix_.end());
     }

@@ -15,8 +15,9 @@ namespace zett::tokenizer {
 
 class PostProcessor {
  public:
-  // Null JSON gives the identity.
-  static absl::StatusOr<PostProcessor> FromJson(const nlohmann::json& json, std::string_view path);
+  // Null JSON gives the identity. `depth` counts enclosing Sequences (bounded).
+  static absl::StatusOr<PostProcessor> FromJson(const nlohmann::json& json, std::string_view path,
+                                                int depth = 0);
   std::vector<int32_t> Process(std::vector<int32_t> ids) const;
 
  private:

@@ -203,8 +203,10 @@ class WhitespacePreTokenizer : public PreTokenizer {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<PreTokenizer>> PreTokenizerFromJson(const Json& json,
-                                                                   std::string_view path) {
+                                                                   std::string_view path,
+                                                                   int depth) {
   if (json.is_null()) return std::unique_ptr<PreTokenizer>();
+  RETURN_IF_ERROR(json_fields::CheckDepth(depth, path));
   ASSIGN_OR_RETURN(const std::string type, json_fields::String(json, "type", path));
   if (type == "ByteLevel") {
     ASSIGN_OR_RETURN(bool add_prefix_space,
@@ -284,8 +286,8 @@ absl::StatusOr<std::unique_ptr<PreTokenizer>> PreTokenizerFromJson(const Json& j
     }
     std::vector<std::unique_ptr<PreTokenizer>> steps;
     for (size_t i = 0; i < list->size(); ++i) {
-      ASSIGN_OR_RETURN(auto p,
-                       PreTokenizerFromJson((*list)[i], Cat(path, ".pretokenizers[", i, "]")));
+      ASSIGN_OR_RETURN(auto p, PreTokenizerFromJson(
+                                   (*list)[i], Cat(path, ".pretokenizers[", i, "]"), depth + 1));
       if (p) steps.push_back(std::move(p));
     }
     return std::make_unique<SequencePreTokenizer>(std::move(steps));

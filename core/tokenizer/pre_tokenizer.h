@@ -112,9 +112,11 @@ inline constexpr std::string_view kGpt2SplitRegex =
 inline constexpr std::string_view kZettSplitRegex =
     R"('s|'t|'re|'ve|'m|'ll|'d| ?[\p{L}\p{M}]+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
 
-// Builds a pre-tokenizer from its tokenizer.json object (null JSON: null pointer).
+// Builds a pre-tokenizer from its tokenizer.json object (null JSON: null pointer). `depth`
+// counts enclosing Sequences (bounded).
 absl::StatusOr<std::unique_ptr<PreTokenizer>> PreTokenizerFromJson(const nlohmann::json& json,
-                                                                   std::string_view path);
+                                                                   std::string_view path,
+                                                                   int depth = 0);
 
 }  // namespace zett::tokenizer
 

@@ -7,6 +7,21 @@
 #include "core/util/status_macros.h"
 
 namespace zett::tokenizer {
+namespace {
+
+// Added ids follow the model's (some files leave small gaps); one far beyond would size the
+// vocabulary, and every table built from it, from a few bytes of input. The slack mirrors
+// Vocab::Create's bound on model ids.
+absl::Status CheckAddedId(const AddedToken& token, size_t index, int32_t model_size,
+                          size_t added_count) {
+  const int64_t limit = 2 * (static_cast<int64_t>(model_size) + added_count) + 1024;
+  if (token.id < limit) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      Cat("added_tokens[", index, "] '", token.content, "': id ", token.id, " is out of range for ",
+          model_size, " model tokens and ", added_count, " added tokens (limit ", limit, ")"));
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::Create(Components components) {
   if (components.model == nullptr) return absl::InvalidArgumentError("tokenizer: no model");
@@ -19,6 +34,7 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::Create(Components componen
     if (token.id < 0) {
       return absl::InvalidArgumentError(Cat("added_tokens[", i, "]: negative id ", token.id));
     }
+    RETURN_IF_ERROR(CheckAddedId(token, i, vocab.size(), t.components_.added_tokens.size()));
     const std::string_view model_token = vocab.Token(token.id);
     if (!model_token.empty() && model_token != token.content) {
       return absl::InvalidArgumentError(Cat("added_tokens[", i, "]: id ", token.id, " is '",
