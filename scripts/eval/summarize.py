@@ -33,8 +33,9 @@ for (lang, tok), cells in sorted(rows.items()):
 kinds = sorted({("unigram (own language)" if tok.startswith("unigram-") else tok)
                 for (_, tok) in rows})
 summary = ["", "| target | languages | " + " | ".join(f"mean {m}" for m in methods)
-           + " | hypernet / original | hypernet better than fvt | mean length reduction |",
-           "|---|---:|" + "---:|" * (len(methods) + 3)]
+           + " | hypernet / original | hypernet better than fvt | mean length reduction"
+           + " | hypernet known-row error in / out |",
+           "|---|---:|" + "---:|" * (len(methods) + 4)]
 for kind in kinds:
     sel = [(lang, c) for (lang, tok), c in rows.items()
            if (tok.startswith("unigram-") if kind.startswith("unigram") else tok == kind)]
@@ -55,9 +56,13 @@ for kind in kinds:
                      and c["hypernet"]["bits_per_byte"] < c["fvt"]["bits_per_byte"])
     reds = [100 * (1 - next(iter(c.values()))["tokens_per_byte"] / orig[l]["tokens_per_byte"])
             for l, c in sel if l in orig]
+    # How far the hypernet moved the rows of tokens the original has (known_tokens.h).
+    known = [c["hypernet"] for _, c in sel if "hypernet" in c and "known_rows" in c["hypernet"]]
+    known_cell = ("–" if not known else "%.3f / %.3f" % (
+        mean([k["known_error_in"] for k in known]), mean([k["known_error_out"] for k in known])))
     summary.append(f"| {kind} | {len(sel)} | " + " | ".join(fmt(v) for v in ms)
                    + f" | {fmt(ratio, '%.3f')} | {'–' if better is None else f'{better}/{len(sel)}'}"
-                   + f" | {fmt(mean(reds), '%.1f %%')} |")
+                   + f" | {fmt(mean(reds), '%.1f %%')} | {known_cell} |")
 table = "\n".join(lines + summary) + "\n"
 open(f"{out}/results.md", "w").write(table)
 base = ["| language | bits/byte | tokens/byte | bytes |", "|---|---:|---:|---:|"]
