@@ -24,8 +24,10 @@ ABSL_FLAG(std::string, model_repository, "", "Folder of <model>/<version>/ direc
 ABSL_FLAG(std::string, listen, "0.0.0.0:50051", "gRPC address (host:port).");
 ABSL_FLAG(std::string, metrics_listen, "", "Prometheus /metrics address; empty: off.");
 ABSL_FLAG(uint64_t, max_request_bytes, 64ull << 20, "Largest accepted request message.");
-ABSL_FLAG(uint64_t, max_vocab, 1ull << 18, "Largest target vocabulary.");
-ABSL_FLAG(uint64_t, max_token_bytes, 256, "Longest token surface form in bytes.");
+ABSL_FLAG(uint64_t, max_vocab, 1ull << 19, "Largest target vocabulary (after conversion).");
+ABSL_FLAG(uint64_t, max_surface_bytes, 64ull << 20,
+          "Bytes of all token surface forms of one tokenizer together; one token has no limit "
+          "(its decomposition is truncated to hn_surface_maxlen pieces).");
 ABSL_FLAG(int, max_concurrent_requests, 8, "Transfer + PredictTokens calls in flight.");
 ABSL_FLAG(uint64_t, max_predict_tokens, 4096, "Tokens of one PredictTokens call.");
 ABSL_FLAG(uint64_t, cache_bytes, 1ull << 30, "Result cache capacity; 0: off.");
@@ -93,7 +95,7 @@ int main(int argc, char** argv) {
   ServiceLimits& limits = options.service.limits;
   limits.max_request_bytes = absl::GetFlag(FLAGS_max_request_bytes);
   limits.max_vocab = absl::GetFlag(FLAGS_max_vocab);
-  limits.max_token_bytes = absl::GetFlag(FLAGS_max_token_bytes);
+  limits.max_surface_bytes = absl::GetFlag(FLAGS_max_surface_bytes);
   limits.max_concurrent_requests = absl::GetFlag(FLAGS_max_concurrent_requests);
   limits.max_predict_tokens = absl::GetFlag(FLAGS_max_predict_tokens);
   options.cache_bytes = absl::GetFlag(FLAGS_cache_bytes);
