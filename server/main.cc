@@ -12,10 +12,9 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "core/util/flags_help.h"
 #include "server/default_loader.h"
 #include "server/log.h"
 #include "server/zett_server.h"
@@ -78,11 +77,12 @@ bool OneOf(const std::string& value, std::initializer_list<const char*> allowed)
 
 int main(int argc, char** argv) {
   using namespace zett::server;
-  absl::SetProgramUsageMessage(
-      "zett-server --model-repository DIR --listen ADDR [--metrics-listen ADDR]");
   std::vector<std::string> storage;
   std::vector<char*> args = NormalizeFlagNames(argc, argv, &storage);
-  absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
+  zett::ParseCommandLineWithHelp(
+      static_cast<int>(args.size()), args.data(),
+      "zett-server --model-repository DIR --listen ADDR [--metrics-listen ADDR]\n"
+      "Serves zett.v1.TokenizerTransfer (docs/server.md); flags also take '-' for '_'.");
 
   ServerOptions options;
   options.model_repository = absl::GetFlag(FLAGS_model_repository);
