@@ -1,4 +1,5 @@
-// zett-server --model-repository DIR --listen ADDR [--metrics-listen ADDR] [limits, TLS, token]
+// zett-server (--model-repository DIR | --model NAME=BASE_DIR,HYPERNET_DIR) --listen ADDR
+//             [--metrics-listen ADDR] [limits, TLS, token]
 //
 // Serves zett.v1.TokenizerTransfer until SIGTERM/SIGINT, then drains: health goes NOT_SERVING,
 // in-flight calls get --drain_seconds to finish.
@@ -20,6 +21,9 @@
 #include "server/zett_server.h"
 
 ABSL_FLAG(std::string, model_repository, "", "Folder of <model>/<version>/ directories.");
+ABSL_FLAG(std::string, model, "",
+          "NAME=BASE_DIR,HYPERNET_DIR: also serve these folders as model NAME, version 1, with no "
+          "repository or manifest (e.g. default=models/base-lm,models/hypernet).");
 ABSL_FLAG(std::string, listen, "0.0.0.0:50051", "gRPC address (host:port).");
 ABSL_FLAG(std::string, metrics_listen, "", "Prometheus /metrics address; empty: off.");
 ABSL_FLAG(uint64_t, max_request_bytes, 64ull << 20, "Largest accepted request message.");
@@ -81,13 +85,24 @@ int main(int argc, char** argv) {
   std::vector<char*> args = NormalizeFlagNames(argc, argv, &storage);
   zett::ParseCommandLineWithHelp(
       static_cast<int>(args.size()), args.data(),
-      "zett-server --model-repository DIR --listen ADDR [--metrics-listen ADDR]\n"
+      "zett-server (--model-repository DIR | --model NAME=BASE_DIR,HYPERNET_DIR) --listen ADDR\n"
+      "            [--metrics-listen ADDR]\n"
       "Serves zett.v1.TokenizerTransfer (docs/server.md); flags also take '-' for '_'.");
 
   ServerOptions options;
   options.model_repository = absl::GetFlag(FLAGS_model_repository);
-  if (options.model_repository.empty()) {
-    std::fprintf(stderr, "zett-server: --model-repository DIR is required\n");
+  if (const std::string model = absl::GetFlag(FLAGS_model); !model.empty()) {
+    absl::StatusOr<ModelSpec> spec = ParseModelSpec(model);
+    if (!spec.ok()) {
+      std::fprintf(stderr, "zett-server: %s\n", std::string(spec.status().message()).c_str());
+      return 2;
+    }
+    options.models.push_back(*std::move(spec));
+  }
+  if (options.model_repository.empty() && options.models.empty()) {
+    std::fprintf(stderr,
+                 "zett-server: --model-repository DIR or --model NAME=BASE_DIR,HYPERNET_DIR is "
+                 "required\n");
     return 2;
   }
   options.listen = absl::GetFlag(FLAGS_listen);

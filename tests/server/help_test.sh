@@ -16,7 +16,7 @@ expect() {  # expect HELP_TEXT LINE...: every LINE appears in HELP_TEXT
 }
 
 help="$("$server_bin" --help)"
-expect "$help" "zett-server --model-repository DIR" \
+expect "$help" "zett-server (--model-repository DIR | --model NAME=BASE_DIR,HYPERNET_DIR)" \
   '--model_repository (default: "")' \
   '--listen (default: "0.0.0.0:50051")' \
   "--max_vocab (default: 524288)" \
