@@ -1,4 +1,5 @@
-// zett-server --model-repository DIR --listen ADDR [--metrics-listen ADDR] [limits, TLS, token]
+// zett-server (--model-repository DIR | --model NAME=BASE_DIR,HYPERNET_DIR) --listen ADDR
+//             [--metrics-listen ADDR] [limits, TLS, token]
 //
 // Serves zett.v1.TokenizerTransfer until SIGTERM/SIGINT, then drains: health goes NOT_SERVING,
 // in-flight calls get --drain_seconds to finish.
@@ -12,20 +13,24 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "core/util/flags_help.h"
 #include "server/default_loader.h"
 #include "server/log.h"
 #include "server/zett_server.h"
 
 ABSL_FLAG(std::string, model_repository, "", "Folder of <model>/<version>/ directories.");
+ABSL_FLAG(std::string, model, "",
+          "NAME=BASE_DIR,HYPERNET_DIR: also serve these folders as model NAME, version 1, with no "
+          "repository or manifest (e.g. default=models/base-lm,models/hypernet).");
 ABSL_FLAG(std::string, listen, "0.0.0.0:50051", "gRPC address (host:port).");
 ABSL_FLAG(std::string, metrics_listen, "", "Prometheus /metrics address; empty: off.");
 ABSL_FLAG(uint64_t, max_request_bytes, 64ull << 20, "Largest accepted request message.");
-ABSL_FLAG(uint64_t, max_vocab, 1ull << 18, "Largest target vocabulary.");
-ABSL_FLAG(uint64_t, max_token_bytes, 256, "Longest token surface form in bytes.");
+ABSL_FLAG(uint64_t, max_vocab, 1ull << 19, "Largest target vocabulary (after conversion).");
+ABSL_FLAG(uint64_t, max_surface_bytes, 64ull << 20,
+          "Bytes of all token surface forms of one tokenizer together; one token has no limit "
+          "(its decomposition is truncated to hn_surface_maxlen pieces).");
 ABSL_FLAG(int, max_concurrent_requests, 8, "Transfer + PredictTokens calls in flight.");
 ABSL_FLAG(uint64_t, max_predict_tokens, 4096, "Tokens of one PredictTokens call.");
 ABSL_FLAG(uint64_t, cache_bytes, 1ull << 30, "Result cache capacity; 0: off.");
@@ -76,16 +81,28 @@ bool OneOf(const std::string& value, std::initializer_list<const char*> allowed)
 
 int main(int argc, char** argv) {
   using namespace zett::server;
-  absl::SetProgramUsageMessage(
-      "zett-server --model-repository DIR --listen ADDR [--metrics-listen ADDR]");
   std::vector<std::string> storage;
   std::vector<char*> args = NormalizeFlagNames(argc, argv, &storage);
-  absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
+  zett::ParseCommandLineWithHelp(
+      static_cast<int>(args.size()), args.data(),
+      "zett-server (--model-repository DIR | --model NAME=BASE_DIR,HYPERNET_DIR) --listen ADDR\n"
+      "            [--metrics-listen ADDR]\n"
+      "Serves zett.v1.TokenizerTransfer (docs/server.md); flags also take '-' for '_'.");
 
   ServerOptions options;
   options.model_repository = absl::GetFlag(FLAGS_model_repository);
-  if (options.model_repository.empty()) {
-    std::fprintf(stderr, "zett-server: --model-repository DIR is required\n");
+  if (const std::string model = absl::GetFlag(FLAGS_model); !model.empty()) {
+    absl::StatusOr<ModelSpec> spec = ParseModelSpec(model);
+    if (!spec.ok()) {
+      std::fprintf(stderr, "zett-server: %s\n", std::string(spec.status().message()).c_str());
+      return 2;
+    }
+    options.models.push_back(*std::move(spec));
+  }
+  if (options.model_repository.empty() && options.models.empty()) {
+    std::fprintf(stderr,
+                 "zett-server: --model-repository DIR or --model NAME=BASE_DIR,HYPERNET_DIR is "
+                 "required\n");
     return 2;
   }
   options.listen = absl::GetFlag(FLAGS_listen);
@@ -93,7 +110,7 @@ int main(int argc, char** argv) {
   ServiceLimits& limits = options.service.limits;
   limits.max_request_bytes = absl::GetFlag(FLAGS_max_request_bytes);
   limits.max_vocab = absl::GetFlag(FLAGS_max_vocab);
-  limits.max_token_bytes = absl::GetFlag(FLAGS_max_token_bytes);
+  limits.max_surface_bytes = absl::GetFlag(FLAGS_max_surface_bytes);
   limits.max_concurrent_requests = absl::GetFlag(FLAGS_max_concurrent_requests);
   limits.max_predict_tokens = absl::GetFlag(FLAGS_max_predict_tokens);
   options.cache_bytes = absl::GetFlag(FLAGS_cache_bytes);

@@ -5,9 +5,26 @@
 
 #include "server/manifest.h"
 
+namespace {
+
+constexpr char kUsage[] =
+    "usage: zett-manifest [--check] VERSION_DIR...\n\n"
+    "flags:\n"
+    "  --check (default: false)\n"
+    "      Verify each DIR/manifest.json (sizes, SHA-256) as zett-server does, instead of "
+    "writing it.\n";
+
+}  // namespace
+
 int main(int argc, char** argv) {
   bool check = false;
   int failures = 0;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+  }
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--check") == 0) {
       check = true;
@@ -25,6 +42,6 @@ int main(int argc, char** argv) {
     std::printf("%s: %s\n", dir.c_str(), status.ok() ? "ok" : status.ToString().c_str());
     failures += !status.ok();
   }
-  if (argc < 2) std::fprintf(stderr, "usage: zett-manifest [--check] VERSION_DIR...\n");
+  if (argc < 2) std::fputs(kUsage, stderr);
   return argc < 2 ? 2 : (failures > 0);
 }

@@ -59,15 +59,27 @@ absl::Status ModelRepository::Scan() {
   return absl::OkStatus();
 }
 
-void ModelRepository::LoadOne(const std::string& name, int64_t version, const std::string& dir) {
+absl::Status ModelRepository::AddUnverified(const std::string& name, int64_t version,
+                                            std::string dir) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (models_.count(name) > 0) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("model '", name, "' is already in the repository ", root_));
+  }
+  Version& entry = models_[name][version];
+  entry.dir = std::move(dir);
+  entry.verify_manifest = false;
+  return absl::OkStatus();
+}
+
+void ModelRepository::LoadOne(const std::string& name, int64_t version, const std::string& dir,
+                              bool verify_manifest) {
   const absl::Time start = absl::Now();
   absl::Status status;
   std::shared_ptr<const LoadedModel> model;
-  absl::StatusOr<Manifest> manifest = ReadManifest(dir);
-  if (!manifest.ok()) {
-    status = manifest.status();
-  } else {
-    status = VerifyManifest(dir, *manifest);
+  if (verify_manifest) {
+    absl::StatusOr<Manifest> manifest = ReadManifest(dir);
+    status = manifest.ok() ? VerifyManifest(dir, *manifest) : manifest.status();
   }
   if (status.ok()) {
     absl::StatusOr<std::shared_ptr<const LoadedModel>> loaded = loader_->Load(name, version, dir);
@@ -100,20 +112,22 @@ void ModelRepository::LoadAll(int threads) {
     std::string name;
     int64_t version;
     std::string dir;
+    bool verify_manifest;
   };
   std::vector<Job> jobs;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     for (const auto& [name, versions] : models_) {
       for (const auto& [version, entry] : versions) {
-        if (entry.state == v1::VERSION_STATE_LOADING) jobs.push_back({name, version, entry.dir});
+        if (entry.state == v1::VERSION_STATE_LOADING)
+          jobs.push_back({name, version, entry.dir, entry.verify_manifest});
       }
     }
   }
   std::atomic<size_t> next{0};
   auto work = [&] {
     for (size_t i = next++; i < jobs.size(); i = next++) {
-      LoadOne(jobs[i].name, jobs[i].version, jobs[i].dir);
+      LoadOne(jobs[i].name, jobs[i].version, jobs[i].dir, jobs[i].verify_manifest);
     }
   };
   std::vector<std::thread> pool;

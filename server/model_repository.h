@@ -32,6 +32,11 @@ class ModelRepository {
   // root cannot be listed; odd entries (files, non-numeric folders) are logged and skipped.
   absl::Status Scan();
 
+  // Registers `dir` as `name` version `version`, LOADING, loaded without a manifest: its folders
+  // were named on the command line (ModelSpec), not copied into the repository, so there is no
+  // copy to verify. ALREADY_EXISTS when the repository has that model already.
+  absl::Status AddUnverified(const std::string& name, int64_t version, std::string dir);
+
   // Verifies and loads every LOADING version on `threads` threads; returns when all are done.
   void LoadAll(int threads);
 
@@ -56,11 +61,13 @@ class ModelRepository {
     v1::VersionState state = v1::VERSION_STATE_LOADING;
     std::string reason;
     std::string dir;
+    bool verify_manifest = true;
     std::shared_ptr<const LoadedModel> model;
   };
   using Versions = std::map<int64_t, Version>;  // ascending
 
-  void LoadOne(const std::string& name, int64_t version, const std::string& dir);
+  void LoadOne(const std::string& name, int64_t version, const std::string& dir,
+               bool verify_manifest);
   v1::ModelInfo InfoLocked(const std::string& name, const Versions& versions) const;
 
   const std::string root_;

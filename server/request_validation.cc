@@ -123,16 +123,18 @@ absl::StatusOr<TokenizerInput> TokenizerInputFromList(const v1::TokenList& list,
   TokenizerInput input;
   input.format = TokenizerInput::Format::kTokenList;
   input.token_kind = list.kind();
+  uint64_t surface_bytes = 0;
   for (int i = 0; i < list.tokens_size(); ++i) {
     const std::string& token = list.tokens(i);
     if (token.empty()) {
       return absl::InvalidArgumentError(absl::StrCat(field, ".tokens[", i, "]: empty token"));
     }
-    if (token.size() > limits.max_token_bytes) {
-      return absl::ResourceExhaustedError(absl::StrCat(field, ".tokens[", i, "]: ", token.size(),
-                                                       " bytes, limit ", limits.max_token_bytes));
-    }
+    surface_bytes += token.size();
     input.tokens.push_back(token);
+  }
+  if (surface_bytes > limits.max_surface_bytes) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        field, ".tokens: ", surface_bytes, " bytes of tokens, limit ", limits.max_surface_bytes));
   }
   input.special_tokens.assign(list.special_tokens().begin(), list.special_tokens().end());
   return input;
@@ -179,12 +181,11 @@ absl::Status CheckPrepared(const PreparedTransfer& prepared, const ServiceLimits
     return absl::ResourceExhaustedError(
         absl::StrCat("tokenizer: vocabulary of ", v, " tokens, limit ", limits.max_vocab));
   }
-  for (uint64_t id = 0; id < v; ++id) {
-    if (prepared.vocabulary[id].token.size() > limits.max_token_bytes) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat("tokenizer: token id ", id, " is ", prepared.vocabulary[id].token.size(),
-                       " bytes long, limit ", limits.max_token_bytes));
-    }
+  uint64_t surface_bytes = 0;
+  for (const TokenInfo& info : prepared.vocabulary) surface_bytes += info.token.size();
+  if (surface_bytes > limits.max_surface_bytes) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "tokenizer: ", surface_bytes, " bytes of surface forms, limit ", limits.max_surface_bytes));
   }
   if (prepared.decomposition.size() != v * prepared.surface_maxlen ||
       prepared.copy_source_id.size() != v || prepared.surface_maxlen == 0) {

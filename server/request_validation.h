@@ -27,15 +27,17 @@ absl::StatusOr<ResolvedOptions> ResolveOptions(const v1::TransferOptions& option
                                                const ModelMetadata& metadata,
                                                const ServiceLimits& limits);
 
-// The tokenizer of a Transfer request, checked for presence, vocabulary size and token lengths
-// (token lists only; tokenizer files are checked after parsing by CheckPrepared).
+// The tokenizer of a Transfer request, checked for presence, vocabulary size and total bytes of
+// the tokens (token lists only; tokenizer files are checked after parsing by CheckPrepared). A
+// single long token is accepted: its decomposition is truncated to hn_surface_maxlen pieces.
 absl::StatusOr<TokenizerInput> TokenizerInputFromRequest(const v1::TransferRequest& request,
                                                          const ServiceLimits& limits);
 absl::StatusOr<TokenizerInput> TokenizerInputFromList(const v1::TokenList& list,
                                                       const std::string& field, uint64_t max_tokens,
                                                       const ServiceLimits& limits);
 
-// Limits on the parsed vocabulary, and the engine's shape contract (INTERNAL if broken).
+// Limits on the parsed vocabulary (size, total surface-form bytes), and the engine's shape contract
+// (INTERNAL if broken).
 absl::Status CheckPrepared(const PreparedTransfer& prepared, const ServiceLimits& limits);
 
 }  // namespace zett::server

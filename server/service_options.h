@@ -10,11 +10,14 @@ namespace zett::server {
 
 struct ServiceLimits {
   uint64_t max_request_bytes = 64ull << 20;  // also gRPC's max receive message size
-  uint64_t max_vocab = 1ull << 18;           // tokens in the final vocabulary
-  uint64_t max_token_bytes = 256;            // bytes of one token's surface form
-  int max_concurrent_requests = 8;           // Transfer + PredictTokens in flight
-  uint64_t max_predict_tokens = 4096;        // tokens of one PredictTokens call
-  uint64_t max_message_bytes = 4ull << 20;   // every response message (gRPC's default receive)
+  // Tokens in the final vocabulary: room for Gemma 3 (262,228 after byte-level conversion).
+  uint64_t max_vocab = 1ull << 19;
+  // Bytes of all surface forms together. One token has no limit of its own: real tokenizers have
+  // 2 KiB runs of spaces or dashes, and its decomposition is truncated to hn_surface_maxlen pieces.
+  uint64_t max_surface_bytes = 64ull << 20;
+  int max_concurrent_requests = 8;          // Transfer + PredictTokens in flight
+  uint64_t max_predict_tokens = 4096;       // tokens of one PredictTokens call
+  uint64_t max_message_bytes = 4ull << 20;  // every response message (gRPC's default receive)
 };
 
 struct ServiceOptions {

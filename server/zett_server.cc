@@ -3,7 +3,9 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -46,6 +48,31 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const Serve
   return grpc::SslServerCredentials(ssl);
 }
 
+std::string StagingRoot(const ServerOptions& options) {
+  if (!options.model_staging_dir.empty()) return options.model_staging_dir;
+  return (std::filesystem::temp_directory_path() / absl::StrCat("zett-server-models-", getpid()))
+      .string();
+}
+
+// The repository's versions, then each --model as version 1 of its own name.
+absl::Status AddModels(const ServerOptions& options, ModelRepository* repository) {
+  if (options.model_repository.empty() && options.models.empty()) {
+    return absl::InvalidArgumentError(
+        "no models: give --model-repository DIR or --model NAME=BASE_DIR,HYPERNET_DIR");
+  }
+  if (!options.model_repository.empty()) {
+    if (absl::Status status = repository->Scan(); !status.ok()) return status;
+  }
+  for (const ModelSpec& spec : options.models) {
+    absl::StatusOr<std::string> dir = StageModelVersion(spec, StagingRoot(options));
+    if (!dir.ok()) return dir.status();
+    if (absl::Status status = repository->AddUnverified(spec.name, 1, *dir); !status.ok()) {
+      return status;
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ZettServer>> ZettServer::Start(
@@ -53,7 +80,9 @@ absl::StatusOr<std::unique_ptr<ZettServer>> ZettServer::Start(
   std::unique_ptr<ZettServer> server(new ZettServer());
   server->metrics_ = std::make_unique<ServerMetrics>(options.build_version);
   server->repository_ = std::make_unique<ModelRepository>(options.model_repository, loader);
-  if (absl::Status status = server->repository_->Scan(); !status.ok()) return status;
+  if (absl::Status status = AddModels(options, server->repository_.get()); !status.ok()) {
+    return status;
+  }
   server->queue_ = std::make_unique<PredictQueue>(PredictQueueOptions{options.max_batch_rows});
   server->cache_ = std::make_unique<ResultCache>(options.cache_bytes);
   server->service_ = std::make_unique<TransferService>(options.service, server->repository_.get(),

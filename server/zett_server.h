@@ -10,11 +10,13 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "server/metrics.h"
 #include "server/model_repository.h"
+#include "server/model_spec.h"
 #include "server/predict_queue.h"
 #include "server/result_cache.h"
 #include "server/service_options.h"
@@ -26,7 +28,11 @@ namespace zett::server {
 inline constexpr char kServiceName[] = "zett.v1.TokenizerTransfer";
 
 struct ServerOptions {
-  std::string model_repository;
+  std::string model_repository;  // may be empty when `models` names every model
+  // Models served from their folders as version 1, with no manifest (zett-server --model). Their
+  // version folders of links are made under model_staging_dir (empty: a folder under $TMPDIR).
+  std::vector<ModelSpec> models;
+  std::string model_staging_dir;
   std::string listen = "0.0.0.0:50051";  // port 0 picks a free port (see ZettServer::port)
   std::string metrics_listen;            // empty: no metrics port
   ServiceOptions service;
@@ -42,7 +48,9 @@ struct ServerOptions {
 
 class ZettServer {
  public:
-  // Scans the repository (NOT_FOUND if the root cannot be listed), starts serving at once and
+  // Scans the repository (NOT_FOUND if the root cannot be listed) and adds `models` (NOT_FOUND for
+  // a missing folder, ALREADY_EXISTS for a name the repository has; INVALID_ARGUMENT when there is
+  // neither a repository nor a model), starts serving at once and
   // loads the versions in the background. A metrics port that cannot be opened is logged.
   static absl::StatusOr<std::unique_ptr<ZettServer>> Start(
       const ServerOptions& options, std::shared_ptr<const ModelLoader> loader);

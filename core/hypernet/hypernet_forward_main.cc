@@ -19,7 +19,6 @@
 #include <string>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "core/compat/kernel_trace.h"
@@ -27,6 +26,7 @@
 #include "core/hypernet/checkpoint.h"
 #include "core/hypernet/hypernet.h"
 #include "core/io/safetensors.h"
+#include "core/util/flags_help.h"
 #include "core/util/status_macros.h"
 
 ABSL_FLAG(std::string, hypernet, "", "hypernetwork checkpoint folder");
@@ -133,7 +133,9 @@ absl::Status Run() {
 }  // namespace zett
 
 int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
+  zett::ParseCommandLineWithHelp(
+      argc, argv,
+      "hypernet_forward --hypernet=DIR --inputs=in.safetensors --output=out.safetensors");
   const absl::Status status = zett::Run();
   if (!status.ok()) {
     std::fprintf(stderr, "hypernet_forward: %s\n", status.ToString().c_str());

@@ -1,5 +1,8 @@
 #include "core/train/command_line.h"
 
+#include <cstdlib>
+#include <utility>
+
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -10,6 +13,12 @@ namespace zett {
 
 absl::StatusOr<CommandLine> CommandLine::Parse(const std::vector<std::string>& args) {
   CommandLine out;
+  for (const std::string& arg : args) {
+    if (arg == "--help" || arg == "-h") {
+      out.help_ = true;
+      return out;
+    }
+  }
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (!absl::StartsWith(arg, "--") || arg.size() == 2) {
@@ -34,21 +43,33 @@ absl::StatusOr<CommandLine> CommandLine::Parse(const std::vector<std::string>& a
 
 bool CommandLine::Has(const std::string& name) const { return values_.count(name) > 0; }
 
+void CommandLine::Note(const std::string& name, std::string shown_default) {
+  if (!used_.insert(name).second) return;
+  defaults_.emplace_back(name, std::move(shown_default));
+}
+
+void CommandLine::PrintHelp(std::ostream& out) const {
+  out << "flags:\n";
+  for (const auto& [name, shown] : defaults_)
+    out << "  --" << name << " (default: " << shown << ")\n";
+}
+
 std::string CommandLine::GetString(const std::string& name, const std::string& fallback) {
-  used_.insert(name);
+  Note(name, "\"" + fallback + "\"");
   auto it = values_.find(name);
   return it == values_.end() ? fallback : it->second;
 }
 
 absl::StatusOr<std::string> CommandLine::GetRequiredString(const std::string& name) {
-  used_.insert(name);
+  Note(name, "none, required");
+  if (help_) return std::string();
   auto it = values_.find(name);
   if (it == values_.end()) return absl::InvalidArgumentError("missing flag --" + name);
   return it->second;
 }
 
 absl::StatusOr<int64_t> CommandLine::GetInt(const std::string& name, int64_t fallback) {
-  used_.insert(name);
+  Note(name, absl::StrCat(fallback));
   auto it = values_.find(name);
   if (it == values_.end()) return fallback;
   int64_t value;
@@ -60,7 +81,7 @@ absl::StatusOr<int64_t> CommandLine::GetInt(const std::string& name, int64_t fal
 }
 
 absl::StatusOr<double> CommandLine::GetDouble(const std::string& name, double fallback) {
-  used_.insert(name);
+  Note(name, absl::StrCat(fallback));
   auto it = values_.find(name);
   if (it == values_.end()) return fallback;
   double value;
@@ -72,7 +93,7 @@ absl::StatusOr<double> CommandLine::GetDouble(const std::string& name, double fa
 }
 
 absl::StatusOr<bool> CommandLine::GetBool(const std::string& name, bool fallback) {
-  used_.insert(name);
+  Note(name, fallback ? "true" : "false");
   auto it = values_.find(name);
   if (it == values_.end()) return fallback;
   bool value;
@@ -84,6 +105,10 @@ absl::StatusOr<bool> CommandLine::GetBool(const std::string& name, bool fallback
 }
 
 absl::Status CommandLine::CheckAllUsed() const {
+  if (help_) {
+    PrintHelp(std::cout);
+    std::exit(0);
+  }
   std::vector<std::string> unknown;
   for (const auto& [name, value] : values_) {
     if (!used_.count(name)) unknown.push_back("--" + name);

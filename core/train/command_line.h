@@ -1,7 +1,10 @@
 // Flags of one `zett-train` subcommand: `--name=value`, `--name value`, and `--flag` for true.
 // Each subcommand reads what it knows and then calls CheckAllUsed(), so a misspelt flag is an
-// error instead of being silently ignored. Also the plumbing the training subcommands share:
-// running one with the usual exit codes, checking intervals, formatting durations.
+// error instead of being silently ignored. With --help (or -h), every Get* returns its fallback
+// ("" for a required flag) and CheckAllUsed() prints each flag read, with its default, and exits
+// 0: the help lists exactly the flags the subcommand reads. Also the plumbing the training
+// subcommands share: running one with the usual exit codes, checking intervals, formatting
+// durations.
 #ifndef ZETT_CORE_TRAIN_COMMAND_LINE_H_
 #define ZETT_CORE_TRAIN_COMMAND_LINE_H_
 
@@ -29,12 +32,21 @@ class CommandLine {
   absl::StatusOr<double> GetDouble(const std::string& name, double fallback);
   absl::StatusOr<bool> GetBool(const std::string& name, bool fallback);
 
-  // INVALID_ARGUMENT naming every flag that no Get* asked for.
+  // INVALID_ARGUMENT naming every flag that no Get* asked for. With --help: PrintHelp to stdout,
+  // then exit(0).
   absl::Status CheckAllUsed() const;
 
+  bool help_requested() const { return help_; }
+  // "  --name (default: value)" per flag read so far, in the order read.
+  void PrintHelp(std::ostream& out) const;
+
  private:
+  void Note(const std::string& name, std::string shown_default);
+
   std::map<std::string, std::string> values_;
   std::set<std::string> used_;
+  bool help_ = false;
+  std::vector<std::pair<std::string, std::string>> defaults_;  // name, shown default
 };
 
 // --log_every, --eval_every and --save_every must all be > 0 (INVALID_ARGUMENT otherwise).

@@ -35,6 +35,7 @@ const std::vector<Subcommand>& Subcommands() {
 int Usage(std::ostream& out, int code) {
   out << "usage: zett-train <subcommand> [--flag=value ...]\n\nsubcommands:\n";
   for (const auto& s : Subcommands()) out << "  " << s.name << "\t" << s.help << "\n";
+  out << "\nzett-train <subcommand> --help lists its flags with their defaults.\n";
   return code;
 }
 

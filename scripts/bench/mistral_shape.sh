@@ -131,7 +131,7 @@ done
 
 log "zett-server on 127.0.0.1:$port"
 "$build/server/zett-server" --model-repository "$repo" --listen "127.0.0.1:$port" \
-  --cache_bytes=0 --max_token_bytes=1024 > "$out/server.log" 2>&1 &
+  --cache_bytes=0 > "$out/server.log" 2>&1 &
 server_pid=$!
 stop_server() { kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true; }
 trap stop_server EXIT

@@ -39,7 +39,7 @@ class ErrorsTest : public ::testing::Test {
     WriteTestModelVersion(*root_, "slow", 1, kSlow);
     server::ServerOptions options;
     options.service.limits.max_vocab = 5000;
-    options.service.limits.max_token_bytes = 32;
+    options.service.limits.max_surface_bytes = 64 << 10;
     options.service.limits.max_request_bytes = 256 << 10;
     options.cache_bytes = 0;  // every request does the work
     // Device batches of 200 rows (100 ms of "device" time): a cancel or a deadline finds most of
@@ -177,12 +177,14 @@ TEST_F(ErrorsTest, LimitsAreResourceExhausted) {
   grpc::Status status = Transfer(TokenListRequest("tied", 5001));
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_THAT(status.error_message(), HasSubstr("limit 5000"));
-  // Token over max_token_bytes (32).
+  // Tokens over max_surface_bytes (64 KiB) together; one long token alone is fine.
   v1::TransferRequest request = TokenListRequest("tied", 3);
-  request.mutable_token_list()->set_tokens(2, std::string(33, 'x'));
+  request.mutable_token_list()->set_tokens(2, std::string(2048, '-'));
+  EXPECT_TRUE(Transfer(request).ok());
+  request.mutable_token_list()->set_tokens(2, std::string(65 << 10, '-'));
   status = Transfer(request);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
-  EXPECT_THAT(status.error_message(), HasSubstr("token_list.tokens[2]: 33 bytes"));
+  EXPECT_THAT(status.error_message(), HasSubstr("limit 65536"));
   // Request over max_request_bytes (256 KiB): refused by gRPC before any work.
   request = TokenListRequest("tied", 1);
   request.set_tokenizer_json(std::string(300 << 10, ' '));

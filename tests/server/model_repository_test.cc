@@ -75,5 +75,38 @@ TEST(ModelRepositoryTest, AllVersionsFailedSaysWhy) {
   EXPECT_THAT(std::string(status.message()), HasSubstr("no manifest"));
 }
 
+// A --model version has no manifest to check: it loads without one, and cannot shadow a model the
+// repository scanned.
+TEST(ModelRepositoryTest, UnverifiedVersionLoadsWithoutManifest) {
+  const std::string root = MakeTempDir("repository_unverified");
+  WriteTestModelVersion(root, "scanned", 1, kConfig);
+  const std::string dir = WriteTestModelVersion(MakeTempDir("direct"), "direct", 1, kConfig);
+  fs::remove(dir + "/manifest.json");
+
+  server::ModelRepository repository(root, std::make_shared<DeterministicTestLoader>());
+  ASSERT_TRUE(repository.Scan().ok());
+  ASSERT_TRUE(repository.AddUnverified("direct", 1, dir).ok());
+  const absl::Status duplicate = repository.AddUnverified("scanned", 1, dir);
+  EXPECT_EQ(duplicate.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(std::string(duplicate.message()), HasSubstr("'scanned'"));
+  repository.LoadAll(1);
+  EXPECT_EQ(repository.CountVersions(v1::VERSION_STATE_AVAILABLE), 2);
+  absl::StatusOr<server::ResolvedModel> direct = repository.Resolve("direct", 0);
+  ASSERT_TRUE(direct.ok()) << direct.status();
+  EXPECT_EQ(direct->version, 1);
+}
+
+// The same folder without a manifest, scanned from a repository, still FAILS: only --model
+// versions skip the check.
+TEST(ModelRepositoryTest, ScannedVersionStillNeedsManifest) {
+  const std::string root = MakeTempDir("repository_scanned");
+  const std::string dir = WriteTestModelVersion(root, "alpha", 1, kConfig);
+  fs::remove(dir + "/manifest.json");
+  server::ModelRepository repository(root, std::make_shared<DeterministicTestLoader>());
+  ASSERT_TRUE(repository.Scan().ok());
+  repository.LoadAll(1);
+  EXPECT_EQ(repository.CountVersions(v1::VERSION_STATE_FAILED), 1);
+}
+
 }  // namespace
 }  // namespace zett::testing

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 namespace zett {
 namespace {
 
@@ -29,6 +31,29 @@ TEST(CommandLineTest, UnknownMistypedAndMissingFlagsAreErrors) {
   EXPECT_FALSE(flags->GetRequiredString("model").ok());
   EXPECT_FALSE(CommandLine::Parse({"positional"}).ok());
   EXPECT_FALSE(CommandLine::Parse({"--a=1", "--a=2"}).ok());
+}
+
+// --help lists exactly the flags the subcommand reads, with their defaults, and exits 0.
+TEST(CommandLineTest, HelpListsEveryFlagReadWithItsDefault) {
+  auto flags = CommandLine::Parse({"--steps=12", "--help"});
+  ASSERT_TRUE(flags.ok());
+  EXPECT_TRUE(flags->help_requested());
+  EXPECT_EQ(flags->GetRequiredString("output_dir").value(), "");
+  EXPECT_EQ(flags->GetInt("steps", 100).value(), 100);  // the fallback, not 12
+  EXPECT_EQ(flags->GetDouble("lr", 0.5).value(), 0.5);
+  EXPECT_TRUE(flags->GetBool("resume", true).value());
+  EXPECT_EQ(flags->GetString("name", "run"), "run");
+  std::ostringstream out;
+  flags->PrintHelp(out);
+  EXPECT_EQ(out.str(),
+            "flags:\n"
+            "  --output_dir (default: none, required)\n"
+            "  --steps (default: 100)\n"
+            "  --lr (default: 0.5)\n"
+            "  --resume (default: true)\n"
+            "  --name (default: \"run\")\n");
+  EXPECT_EXIT(static_cast<void>(flags->CheckAllUsed()), ::testing::ExitedWithCode(0), "");
+  EXPECT_FALSE(CommandLine::Parse({"--steps=12"})->help_requested());
 }
 
 }  // namespace

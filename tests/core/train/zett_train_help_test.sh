@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# `zett-train <subcommand> --help` exits 0 and lists the flags the subcommand reads, with their
+# defaults (command_line.h); `zett-train --help` points there.
+set -euo pipefail
+bin="$1"
+
+expect() {  # expect HELP_TEXT LINE...: every LINE appears in HELP_TEXT
+  local help="$1"
+  shift
+  for line in "$@"; do
+    grep -qF -- "$line" <<<"$help" || { echo "missing from --help: $line"; echo "$help"; exit 1; }
+  done
+}
+
+expect "$("$bin" --help)" "zett-train <subcommand> --help"
+expect "$("$bin" pretrain --help)" "--train_files (default: none, required)" \
+  "--hidden_size (default: 256)" "--steps (default: 2000)" "--lr (default: 0.002)"
+for sub in train logits eval continue; do
+  help="$("$bin" "$sub" --help)"
+  expect "$help" "flags:"
+  [ "$(grep -c -- '^  --.* (default: ' <<<"$help")" -ge 3 ] || { echo "$sub: few flags"; echo "$help"; exit 1; }
+done
+echo ok
