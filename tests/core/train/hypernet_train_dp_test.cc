@@ -201,7 +201,7 @@ TEST_F(HypernetTrainDpTest, TwoGlooRanksMatchOneProcessOverBothShardsAndResumeIn
   ASSERT_EQ(exits, std::vector<int>({0, 0})) << "rank exit statuses";
   const nlohmann::json parallel_state = State(parallel), reference_state = State(reference_3);
   EXPECT_EQ(parallel_state["step"], 3);
-  EXPECT_EQ(parallel_state["shards"], 2);
+  EXPECT_EQ(parallel_state["extra"]["shards"], 2);
   ExpectSameTensors(parallel + "/model.safetensors", reference_3 + "/model.safetensors");
   ExpectSameTensors(parallel + "/optimizer.safetensors", reference_3 + "/optimizer.safetensors");
   const auto& logged = parallel_state["history"]["train"];
