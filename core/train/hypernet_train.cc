@@ -440,6 +440,96 @@ void LogInterval(const HypernetTrainOptions& o, int64_t done, const StepStats& s
                                      {"wait_ms_per_step", wait_ms}});
 }
 
+// Shards per step and data workers per shard: the checkpoint's when resuming (the batch stream
+// depends on both), else the options' (or their defaults). Recorded in `extra`.
+struct StreamLayout {
+  int64_t shards = 1, workers = 1;
+};
+absl::StatusOr<StreamLayout> ResolveLayout(const HypernetTrainOptions& o, bool resumed,
+                                           int64_t world, json* extra) {
+  StreamLayout layout;
+  layout.shards = extra->value("shards", o.shards > 0 ? o.shards : o.distributed.world_size);
+  if (resumed && o.shards > 0 && o.shards != layout.shards) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        o.output_dir, " was trained with ", layout.shards, " shards per step, not --shards=",
+        o.shards, " (the batch of a step must stay the same to resume)"));
+  }
+  if (layout.shards % world != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(layout.shards, " shards per step do not split over ", world, " ranks"));
+  }
+  layout.workers =
+      extra->value("data_workers", o.data_workers > 0 ? o.data_workers : DefaultDataWorkers(world));
+  (*extra)["shards"] = layout.shards;
+  (*extra)["data_workers"] = layout.workers;
+  return layout;
+}
+
+// This rank's shards (rank, rank + world, …), each built by its data workers with one sampler
+// apiece (restored from the checkpoint when resuming), from step `first` on.
+struct LocalShards {
+  std::vector<int64_t> ids;
+  std::vector<std::unique_ptr<BatchPrefetcher>> prefetchers;
+};
+absl::StatusOr<LocalShards> StartLocalShards(const StreamInputs& in,
+                                             const TokenizerSamplerOptions& sampler_options,
+                                             const Communicator& comm, int64_t shards, bool resumed,
+                                             int64_t first) {
+  const HypernetTrainOptions& o = *in.options;
+  LocalShards local;
+  for (int64_t shard = comm.rank(); shard < shards; shard += comm.world_size()) {
+    std::vector<std::shared_ptr<TokenizerSampler>> samplers;
+    for (int64_t w = 0; w < in.workers; ++w) {
+      ASSIGN_OR_RETURN(
+          std::shared_ptr<TokenizerSampler> sampler,
+          TokenizerSampler::Create(sampler_options, WorkerSeed(ShardSeed(o.seed, shard), w)));
+      if (resumed) {
+        ASSIGN_OR_RETURN(std::string saved,
+                         ReadFileToString(SamplerStatePath(o.output_dir, shard, w)));
+        RETURN_IF_ERROR(sampler->RestoreState(saved));
+      }
+      samplers.push_back(std::move(sampler));
+    }
+    local.ids.push_back(shard);
+    local.prefetchers.push_back(StartShard(in, shard, std::move(samplers), first));
+  }
+  return local;
+}
+
+// Validation at step `done`, printed; the history entry.
+json ValidateAndPrint(const Hypernet& hypernet, Backbone& backbone,
+                      const std::vector<ZettBatch>& validation, at::ScalarType dtype,
+                      at::Device device, int64_t done) {
+  json result = Validate(hypernet, backbone, validation, dtype, device);
+  std::cout << absl::StrFormat(
+                   "valid step %d | loss %.4f | aux %.4f | %.4f bits/byte | %.4f tokens/byte", done,
+                   result["loss"].get<double>(), result["aux_loss"].get<double>(),
+                   result["bits_per_byte"].get<double>(), result["tokens_per_byte"].get<double>())
+            << std::endl;
+  result["step"] = done;
+  return result;
+}
+
+// The sampler states of this rank's streams go to rank 0, which fills `sampler_states` (indexed
+// shard * workers + worker) with every rank's.
+absl::Status GatherSamplerStates(Communicator& comm, const std::vector<int64_t>& local_shards,
+                                 int64_t workers, int64_t done,
+                                 std::vector<std::string>* sampler_states) {
+  std::vector<std::pair<int64_t, std::string>> mine;
+  for (int64_t shard : local_shards) {
+    for (int64_t w = 0; w < workers; ++w) {
+      const int64_t k = shard * workers + w;
+      mine.emplace_back(k, (*sampler_states)[k]);
+    }
+  }
+  ASSIGN_OR_RETURN(
+      std::vector<std::string> packed,
+      comm.GatherToRoot(absl::StrCat("sampler_states/", done), PackStreamStates(mine)));
+  if (!comm.is_root()) return absl::OkStatus();
+  for (const std::string& p : packed) RETURN_IF_ERROR(UnpackStreamStates(p, sampler_states));
+  return absl::OkStatus();
+}
+
 absl::Status Train(const HypernetTrainOptions& o) {
   RETURN_IF_ERROR(CheckOptions(o));
   const bool cuda = o.device == "cuda" || (o.device == "auto" && CudaAvailable());
@@ -480,21 +570,9 @@ absl::Status Train(const HypernetTrainOptions& o) {
   RETURN_IF_ERROR(CreateOutputDir(o.output_dir));
   ASSIGN_OR_RETURN(std::optional<RunState> resumed, ReadRunState(o.output_dir, o.resume));
   RunState state = resumed.value_or(RunState());
-  const int64_t shards =
-      state.extra.value("shards", o.shards > 0 ? o.shards : o.distributed.world_size);
-  if (resumed && o.shards > 0 && o.shards != shards) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        o.output_dir, " was trained with ", shards, " shards per step, not --shards=", o.shards,
-        " (the batch of a step must stay the same to resume)"));
-  }
-  if (shards % world != 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(shards, " shards per step do not split over ", world, " ranks"));
-  }
-  const int64_t workers = state.extra.value(
-      "data_workers", o.data_workers > 0 ? o.data_workers : DefaultDataWorkers(world));
-  state.extra["shards"] = shards;
-  state.extra["data_workers"] = workers;
+  ASSIGN_OR_RETURN(const StreamLayout layout,
+                   ResolveLayout(o, resumed.has_value(), world, &state.extra));
+  const int64_t shards = layout.shards, workers = layout.workers;
 
   ASSIGN_OR_RETURN(Hypernet hypernet,
                    MakeHypernet(o, resumed.has_value(), backbone, *builder, device));
@@ -523,24 +601,10 @@ absl::Status Train(const HypernetTrainOptions& o) {
   ASSIGN_OR_RETURN(TrainingTexts texts, TrainingTexts::Load(o.train_files));
   const int64_t end = o.stop_after > 0 ? std::min(o.stop_after, o.steps) : o.steps;
   const StreamInputs stream_inputs{&o, &texts, builder.get(), text_bytes, end, workers};
-  std::vector<int64_t> local_shards;
-  std::vector<std::unique_ptr<BatchPrefetcher>> prefetchers;
-  for (int64_t shard = comm->rank(); shard < shards; shard += world) {
-    std::vector<std::shared_ptr<TokenizerSampler>> samplers;
-    for (int64_t w = 0; w < workers; ++w) {
-      ASSIGN_OR_RETURN(
-          std::shared_ptr<TokenizerSampler> sampler,
-          TokenizerSampler::Create(sampler_options, WorkerSeed(ShardSeed(o.seed, shard), w)));
-      if (resumed) {
-        ASSIGN_OR_RETURN(std::string saved,
-                         ReadFileToString(SamplerStatePath(o.output_dir, shard, w)));
-        RETURN_IF_ERROR(sampler->RestoreState(saved));
-      }
-      samplers.push_back(std::move(sampler));
-    }
-    local_shards.push_back(shard);
-    prefetchers.push_back(StartShard(stream_inputs, shard, std::move(samplers), state.step));
-  }
+  ASSIGN_OR_RETURN(LocalShards local, StartLocalShards(stream_inputs, sampler_options, *comm,
+                                                       shards, resumed.has_value(), state.step));
+  const std::vector<int64_t>& local_shards = local.ids;
+  std::vector<std::unique_ptr<BatchPrefetcher>>& prefetchers = local.prefetchers;
   std::vector<ZettBatch> validation;
   if (root) {
     ASSIGN_OR_RETURN(validation, BuildValidation(o, *builder, sampler_options, text_bytes));
@@ -626,32 +690,16 @@ absl::Status Train(const HypernetTrainOptions& o) {
       interval_cpu = 0;
     }
     if (root && !validation.empty() && (done % o.eval_every == 0 || done == o.steps)) {
-      json result = Validate(hypernet, backbone, validation, dtype, device);
-      std::cout << absl::StrFormat(
-                       "valid step %d | loss %.4f | aux %.4f | %.4f bits/byte | %.4f tokens/byte",
-                       done, result["loss"].get<double>(), result["aux_loss"].get<double>(),
-                       result["bits_per_byte"].get<double>(),
-                       result["tokens_per_byte"].get<double>())
-                << std::endl;
-      result["step"] = done;
-      state.history["valid"].push_back(result);
+      state.history["valid"].push_back(
+          ValidateAndPrint(hypernet, backbone, validation, dtype, device, done));
     }
     if (events && (done % o.log_every == 0 || done == end)) {
       RETURN_IF_ERROR(events->Update(state.history));
     }
     if (done % o.save_every == 0 || done == end) {
-      std::vector<std::pair<int64_t, std::string>> mine;
-      for (size_t i = 0; i < local_shards.size(); ++i) {
-        for (int64_t w = 0; w < workers; ++w) {
-          const int64_t k = local_shards[i] * workers + w;
-          mine.emplace_back(k, sampler_states[k]);
-        }
-      }
-      ASSIGN_OR_RETURN(
-          std::vector<std::string> packed,
-          comm->GatherToRoot(absl::StrCat("sampler_states/", done), PackStreamStates(mine)));
+      // Every rank's sampler states reach rank 0, which saves.
+      RETURN_IF_ERROR(GatherSamplerStates(*comm, local_shards, workers, done, &sampler_states));
       if (root) {
-        for (const std::string& p : packed) RETURN_IF_ERROR(UnpackStreamStates(p, &sampler_states));
         state.elapsed_seconds = clock.Elapsed();
         RETURN_IF_ERROR(
             Save(o, hypernet, optimizer, tokenizer_json_path, sampler_states, workers, state));
