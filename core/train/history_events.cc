@@ -1,29 +1,21 @@
 #include "core/train/history_events.h"
 
 #include "absl/strings/str_cat.h"
+#include "core/train/run_state.h"
 #include "core/util/status_macros.h"
 
 namespace zett {
-namespace {
-
 using json = nlohmann::json;
-
-const json& Entries(const json& history, const char* key) {
-  static const json kNone = json::array();
-  return history.contains(key) ? history[key] : kNone;
-}
-
-}  // namespace
 
 absl::StatusOr<HistoryEvents> HistoryEvents::Open(const std::string& dir, const json& history) {
   ASSIGN_OR_RETURN(TensorBoardWriter writer, TensorBoardWriter::Open(dir));
-  return HistoryEvents(std::move(writer), Entries(history, "train").size(),
-                       Entries(history, "valid").size());
+  return HistoryEvents(std::move(writer), HistoryEntries(history, "train").size(),
+                       HistoryEntries(history, "valid").size());
 }
 
 absl::Status HistoryEvents::Update(const json& history) {
-  const json& train = Entries(history, "train");
-  const json& valid = Entries(history, "valid");
+  const json& train = HistoryEntries(history, "train");
+  const json& valid = HistoryEntries(history, "valid");
   if (train_ == train.size() && valid_ == valid.size()) return absl::OkStatus();
   for (; train_ < train.size(); ++train_) {
     const json& e = train[train_];

@@ -6,18 +6,10 @@
 #include <vector>
 
 #include "core/train/loss_plot.h"
+#include "core/train/run_state.h"
 
 namespace zett {
-namespace {
-
 using json = nlohmann::json;
-
-const json& Entries(const json& history, const char* key) {
-  static const json kNone = json::array();
-  return history.contains(key) ? history[key] : kNone;
-}
-
-}  // namespace
 
 // The train loss of each log interval and the validation losses (mean and per
 // stream) against step, redrawn whole from the history.
@@ -28,10 +20,10 @@ absl::Status WritePretrainLossCurve(const std::string& path, const json& history
   PlotSeries train{"train", 31, 119, 180, {}};
   PlotSeries valid{"valid (mean)", 214, 39, 40, {}};
   std::map<std::string, PlotSeries> streams;
-  for (const json& e : Entries(history, "train")) {
+  for (const json& e : HistoryEntries(history, "train")) {
     train.points.emplace_back(e.value("step", 0.0), e.value("loss", 0.0));
   }
-  for (const json& e : Entries(history, "valid")) {
+  for (const json& e : HistoryEntries(history, "valid")) {
     const double step = e.value("step", 0.0);
     valid.points.emplace_back(step, e.value("mean_loss", std::numeric_limits<double>::quiet_NaN()));
     for (const auto& [name, v] : e.items()) {
@@ -53,13 +45,13 @@ absl::Status WritePretrainLossCurve(const std::string& path, const json& history
 absl::Status WriteHypernetLossCurve(const std::string& path, const json& history) {
   PlotSeries train{"train loss", 31, 119, 180, {}}, lm{"train LM loss", 255, 127, 14, {}};
   PlotSeries aux{"train aux loss", 44, 160, 44, {}}, valid{"valid loss", 214, 39, 40, {}};
-  for (const auto& h : Entries(history, "train")) {
+  for (const auto& h : HistoryEntries(history, "train")) {
     const double step = h.value("step", 0.0);
     train.points.emplace_back(step, h.value("loss", 0.0));
     if (!h.value("mimick", false)) lm.points.emplace_back(step, h.value("lm_loss", 0.0));
     aux.points.emplace_back(step, h.value("aux_loss", 0.0));
   }
-  for (const auto& h : Entries(history, "valid")) {
+  for (const auto& h : HistoryEntries(history, "valid")) {
     valid.points.emplace_back(h.value("step", 0.0), h.value("loss", 0.0));
   }
   PlotOptions plot;

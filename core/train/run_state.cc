@@ -10,6 +10,11 @@ namespace zett {
 
 namespace fs = std::filesystem;
 
+const nlohmann::json& HistoryEntries(const nlohmann::json& history, const char* key) {
+  static const nlohmann::json kNone = nlohmann::json::array();
+  return history.contains(key) ? history[key] : kNone;
+}
+
 absl::StatusOr<std::optional<RunState>> ReadRunState(const std::string& dir, bool resume) {
   const std::string path = dir + "/trainer_state.json";
   if (!resume || !fs::exists(path)) return std::optional<RunState>();

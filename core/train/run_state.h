@@ -23,6 +23,9 @@ struct RunState {
   nlohmann::json extra = nlohmann::json::object();  // run-specific fields, kept on resume
 };
 
+// history["train"] or history["valid"]: the logged entries, an empty list when there are none.
+const nlohmann::json& HistoryEntries(const nlohmann::json& history, const char* key);
+
 // dir/trainer_state.json, or nullopt when `resume` is off or there is none.
 absl::StatusOr<std::optional<RunState>> ReadRunState(const std::string& dir, bool resume);
 // Writes dir/trainer_state.json with `options` (every option of the run) and `seed`.

@@ -29,90 +29,22 @@
 #include "core/tokenizer/decomposition.h"
 #include "core/tokenizer/tokenizer_file.h"
 #include "core/transfer/source_embeddings.h"
+#include "tests/core/eval/tiny_transfer_models.h"
 
 namespace zett {
 namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
-constexpr char kOriginalTokenizer[] = "models/base-tokenizer/tokenizer.json";
-constexpr int64_t kHidden = 16;
-
-// Byte-level BPE (all 256 byte chars, a few merges) with a special token the original lacks.
-nlohmann::json ByteLevelTarget() {
-  nlohmann::json vocab = nlohmann::json::object();
-  int id = 0;
-  for (int b = 0; b < 256; ++b) vocab[tokenizer::ByteToChar(static_cast<uint8_t>(b))] = id++;
-  const std::string g = tokenizer::ByteToChar(' ');
-  nlohmann::json merges = nlohmann::json::array();
-  for (const auto& [a, b] : std::vector<std::pair<std::string, std::string>>{
-           {g, "t"}, {"h", "e"}, {g + "t", "he"}, {"a", "t"}, {g, "c"}, {g + "c", "at"}}) {
-    if (!vocab.contains(a + b)) vocab[a + b] = id++;
-    merges.push_back({a, b});
-  }
-  vocab["<|endoftext|>"] = id;
-  return {{"model", {{"type", "BPE"}, {"vocab", vocab}, {"merges", merges}}},
-          {"pre_tokenizer", {{"type", "ByteLevel"}, {"add_prefix_space", false}}},
-          {"added_tokens", {{{"id", id}, {"content", "<|endoftext|>"}, {"special", true}}}}};
-}
+using ::zett::testing::kOriginalTokenizer;
+constexpr int64_t kHidden = ::zett::testing::kTinyHidden;
 
 class EvalTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new fs::path(fs::temp_directory_path() / "zett_eval_test");
     fs::remove_all(*dir_);
-    fs::create_directories(*dir_ / "base");
-    auto original = tokenizer::LoadTokenizerFile(kOriginalTokenizer).value();
-    auto decomposer = tokenizer::Decomposer::Create(*original).value();
-    const int64_t vocab = original->vocab_size();
-    const nlohmann::json config = {{"architectures", {"LlamaForCausalLM"}},
-                                   {"model_type", "llama"},
-                                   {"hidden_size", kHidden},
-                                   {"intermediate_size", 32},
-                                   {"num_hidden_layers", 1},
-                                   {"num_attention_heads", 2},
-                                   {"num_key_value_heads", 1},
-                                   {"head_dim", 8},
-                                   {"max_position_embeddings", 64},
-                                   {"rms_norm_eps", 1e-5},
-                                   {"bos_token_id", 1},
-                                   {"eos_token_id", 2},
-                                   {"vocab_size", vocab},
-                                   {"tie_word_embeddings", false},
-                                   {"torch_dtype", "float32"}};
-    ASSERT_TRUE(WriteJsonFile((*dir_ / "base/config.json").string(), config).ok());
-    at::manual_seed(3);
-    LlamaForCausalLM model(ParseDecoderConfig(config).value());
-    model->InitWeights();
-    {
-      c10::NoGradGuard no_grad;
-      model->model->embed_tokens->weight.normal_(0, 1);
-      model->lm_head->weight.normal_(0, 1);
-    }
-    ASSERT_TRUE(
-        WriteSafetensors((*dir_ / "base/model.safetensors").string(), StateDict(*model, at::kFloat))
-            .ok());
-    fs::copy_file(kOriginalTokenizer, *dir_ / "base/tokenizer.json");
-
-    ZettHypernetConfig hc;
-    hc.n_embd = kHidden;
-    hc.hn_hidden_size = 32;
-    hc.hn_num_attention_heads = 2;
-    hc.hn_n_layers = 1;
-    hc.hn_surface_maxlen = 7;
-    hc.hn_embed_using_source_embeddings = true;
-    hc.hn_rescale_embeddings = true;
-    hc.separate_out_embeddings = true;
-    hc.original_vocab_size = vocab;
-    hc.pad_token_id = decomposer->default_pad_id();
-    hc.hn_n_extra_tokens =
-        static_cast<int64_t>(decomposer->original_vocabulary().surface_forms.size()) - vocab + 1;
-    auto hypernet = Hypernet::Create(hc, /*seed=*/5);
-    ASSERT_TRUE(hypernet.ok()) << hypernet.status();
-    ASSERT_TRUE(SaveHypernet((*dir_ / "hypernet").string(), *hypernet, kOriginalTokenizer).ok());
-
-    fs::create_directories(*dir_ / "target");
-    ASSERT_TRUE(WriteJsonFile((*dir_ / "target/tokenizer.json").string(), ByteLevelTarget()).ok());
+    ::zett::testing::WriteTinyTransferModels(*dir_, /*target_special=*/true);
     std::ofstream((*dir_ / "en.txt").string())
         << "The cat sat on the mat.\nIt was a good mat.\n\n\n"
         << "Another document, with a longer second paragraph that needs more than one window "
