@@ -49,6 +49,9 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
+// The filler texts of a step are drawn from a stream of their own (seed ^ this).
+constexpr uint64_t kFillerSeed = 0x66696c6c65727321ull;
+
 json OptionsToJson(const HypernetTrainOptions& o) {
   return {{"base_dir", o.base_dir},
           {"train_files", o.train_files},
@@ -69,6 +72,7 @@ json OptionsToJson(const HypernetTrainOptions& o) {
           {"shards", o.shards},
           {"seq_len", o.seq_len},
           {"text_bytes", o.text_bytes},
+          {"pack_texts", o.pack_texts},
           {"lr", o.lr},
           {"warmup_steps", o.warmup_steps},
           {"min_lr_ratio", o.min_lr_ratio},
@@ -352,12 +356,16 @@ std::unique_ptr<BatchPrefetcher> StartShard(const StreamInputs& in, int64_t shar
     const auto start = Clock::now();
     const std::vector<std::string> texts =
         in.texts->Sample(o.batch_size, in.text_bytes, o.language_alpha, seed, step);
+    const std::vector<std::string> fillers =
+        o.pack_texts ? in.texts->Sample(o.batch_size, in.text_bytes, o.language_alpha,
+                                        seed ^ kFillerSeed, step)
+                     : std::vector<std::string>{};
     ZettBatch batch;
     if (o.identity_every > 0 && (step + 1) % o.identity_every == 0) {
-      ASSIGN_OR_RETURN(batch, in.builder->BuildIdentity(texts));
+      ASSIGN_OR_RETURN(batch, in.builder->BuildIdentity(texts, fillers));
     } else {
       ASSIGN_OR_RETURN(SampledTokenizer sampled, samplers[worker]->PushAndSample(texts));
-      ASSIGN_OR_RETURN(batch, in.builder->Build(texts, sampled));
+      ASSIGN_OR_RETURN(batch, in.builder->Build(texts, sampled, fillers));
     }
     if (NeedsSnapshot(o, in.end, step, in.workers)) {
       batch.sampler_state = samplers[worker]->SerializeState();

@@ -1,4 +1,4 @@
-// ZeTT hypernetwork training (design.md §5, references.md §2), scaled to the bundled base LM.
+// ZeTT hypernetwork training (docs/training.md), scaled to the bundled base LM.
 // Per step: the batch texts join the tokenizer sampler's queue, a UnigramLM tokenizer is sampled,
 // the batch is tokenized with it and its vocabulary decomposed with the original tokenizer (all
 // on a background thread, one or more steps ahead); the hypernetwork predicts the whole sampled
@@ -55,6 +55,9 @@ struct HypernetTrainOptions {
   int64_t shards = 0;       // batches per step over all ranks; 0 = world size (or the checkpoint's)
   int64_t seq_len = 256;
   int64_t text_bytes = 0;  // bytes per training text; 0 = 4 × seq_len
+  // Pack rows that a text leaves short with further texts (BOS-separated), so a step's
+  // positions are tokens, not padding. Validation batches are never packed.
+  bool pack_texts = true;
   double lr = 3e-4;
   int64_t warmup_steps = 200;
   double min_lr_ratio = 0.1;

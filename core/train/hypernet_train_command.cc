@@ -29,6 +29,7 @@ absl::StatusOr<HypernetTrainOptions> ParseOptions(const std::vector<std::string>
   ASSIGN_OR_RETURN(o.batch_size, flags.GetInt("batch_size", o.batch_size));
   ASSIGN_OR_RETURN(o.seq_len, flags.GetInt("seq_len", o.seq_len));
   ASSIGN_OR_RETURN(o.text_bytes, flags.GetInt("text_bytes", o.text_bytes));
+  ASSIGN_OR_RETURN(o.pack_texts, flags.GetBool("pack_texts", o.pack_texts));
   ASSIGN_OR_RETURN(o.lr, flags.GetDouble("lr", o.lr));
   ASSIGN_OR_RETURN(o.warmup_steps, flags.GetInt("warmup_steps", o.warmup_steps));
   ASSIGN_OR_RETURN(o.min_lr_ratio, flags.GetDouble("min_lr_ratio", o.min_lr_ratio));

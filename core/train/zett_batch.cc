@@ -118,35 +118,54 @@ absl::Status ZettBatchBuilder::FillVocabulary(const tokenizer::Decomposition& d,
   return absl::OkStatus();
 }
 
-void ZettBatchBuilder::FillRows(const std::vector<std::vector<int32_t>>& rows,
-                                const std::vector<int64_t>& row_bytes, int64_t bos_row,
-                                int64_t pad_row, ZettBatch* batch) const {
-  // Row b: BOS + ids, truncated to T + 1 (inputs are the first T, labels the last T).
-  const auto B = static_cast<int64_t>(rows.size());
+absl::Status ZettBatchBuilder::FillRows(const std::vector<std::string>& texts,
+                                        const std::vector<std::string>& fillers,
+                                        const Encoder& encode,
+                                        const std::vector<int64_t>& row_bytes, int64_t bos_row,
+                                        int64_t pad_row, ZettBatch* batch) const {
+  // A row holds T + 1 ids: inputs are the first T, labels the last T.
+  const auto B = static_cast<int64_t>(texts.size());
   const int64_t T = options_.seq_len;
   batch->input_ids = at::full({B, T}, pad_row, at::kLong);
   batch->labels = at::full({B, T}, -100, at::kLong);
   auto ids_a = batch->input_ids.accessor<int64_t, 2>();
   auto labels_a = batch->labels.accessor<int64_t, 2>();
+  size_t next_filler = 0;
   for (int64_t b = 0; b < B; ++b) {
-    std::vector<int64_t> row = {bos_row};
-    for (int32_t id : rows[b]) {
-      if (static_cast<int64_t>(row.size()) > T) break;
-      row.push_back(id);
+    std::vector<int64_t> row;
+    std::vector<bool> starts;  // row[t] is a BOS that opens a text: the label before it is masked
+    auto append_text = [&](const std::string& text) -> absl::Status {
+      ASSIGN_OR_RETURN(const std::vector<int32_t> ids, encode(text));
+      batch->text_bytes += static_cast<int64_t>(text.size());
+      row.push_back(bos_row);
+      starts.push_back(true);
+      for (int32_t id : ids) {
+        if (static_cast<int64_t>(row.size()) > T) break;
+        row.push_back(id);
+        starts.push_back(false);
+      }
+      return absl::OkStatus();
+    };
+    RETURN_IF_ERROR(append_text(texts[b]));
+    // A filler needs room for its BOS and at least one token.
+    while (static_cast<int64_t>(row.size()) + 2 <= T + 1 && next_filler < fillers.size()) {
+      RETURN_IF_ERROR(append_text(fillers[next_filler++]));
     }
     for (int64_t t = 0; t < T && t < static_cast<int64_t>(row.size()); ++t) {
       ids_a[b][t] = row[t];
-      if (t + 1 < static_cast<int64_t>(row.size())) {
+      if (t + 1 < static_cast<int64_t>(row.size()) && !starts[t + 1]) {
         labels_a[b][t] = row[t + 1];
         ++batch->tokens;
         batch->label_bytes += row_bytes[row[t + 1]];
       }
     }
   }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<ZettBatch> ZettBatchBuilder::Build(const std::vector<std::string>& texts,
-                                                  const SampledTokenizer& sampled) const {
+                                                  const SampledTokenizer& sampled,
+                                                  const std::vector<std::string>& fillers) const {
   const auto start = Clock::now();
   ASSIGN_OR_RETURN(auto sampled_tokenizer, SampledTokenizerPipeline(sampled));
   // Target vocabulary: the pieces, then the original special tokens (kept atomic).
@@ -165,20 +184,14 @@ absl::StatusOr<ZettBatch> ZettBatchBuilder::Build(const std::vector<std::string>
       std::move(surface_forms), std::move(flags), static_cast<int>(options_.max_len), pad_id_);
   ZettBatch batch;
   RETURN_IF_ERROR(FillVocabulary(d, &batch));
-  std::vector<std::vector<int32_t>> rows;
-  rows.reserve(texts.size());
-  for (const std::string& text : texts) {
-    batch.text_bytes += static_cast<int64_t>(text.size());
-    ASSIGN_OR_RETURN(std::vector<int32_t> ids, sampled_tokenizer->Encode(text));
-    rows.push_back(std::move(ids));
-  }
-  FillRows(rows, row_bytes, target_bos, target_pad, &batch);
+  const Encoder encode = [&](const std::string& text) { return sampled_tokenizer->Encode(text); };
+  RETURN_IF_ERROR(FillRows(texts, fillers, encode, row_bytes, target_bos, target_pad, &batch));
   batch.cpu_seconds = SecondsSince(start);
   return batch;
 }
 
 absl::StatusOr<ZettBatch> ZettBatchBuilder::BuildIdentity(
-    const std::vector<std::string>& texts) const {
+    const std::vector<std::string>& texts, const std::vector<std::string>& fillers) const {
   const auto start = Clock::now();
   ZettBatch batch;
   batch.identity = true;
@@ -190,14 +203,8 @@ absl::StatusOr<ZettBatch> ZettBatchBuilder::BuildIdentity(
       row_bytes[r] = SpelledBytes(identity_.surface_forms[r]);
     }
   }
-  std::vector<std::vector<int32_t>> rows;
-  rows.reserve(texts.size());
-  for (const std::string& text : texts) {
-    batch.text_bytes += static_cast<int64_t>(text.size());
-    ASSIGN_OR_RETURN(std::vector<int32_t> ids, original_->Encode(text));
-    rows.push_back(std::move(ids));
-  }
-  FillRows(rows, row_bytes, bos_id_, pad_id_, &batch);
+  const Encoder encode = [&](const std::string& text) { return original_->Encode(text); };
+  RETURN_IF_ERROR(FillRows(texts, fillers, encode, row_bytes, bos_id_, pad_id_, &batch));
   batch.cpu_seconds = SecondsSince(start);
   return batch;
 }

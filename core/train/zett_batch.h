@@ -1,4 +1,4 @@
-// One ZeTT training batch, built on the CPU (design.md §5, references.md §2): a tokenizer is
+// One ZeTT training batch, built on the CPU (docs/training.md): a tokenizer is
 // sampled from a queue of texts that includes the batch, the batch is tokenized with it
 // (Prepend(" ") + Split(kSplitRegex) + ByteLevel, then the sampled UnigramLM), and the sampled
 // vocabulary is decomposed with the ORIGINAL tokenizer into the [P, L] matrix the hypernetwork
@@ -10,6 +10,7 @@
 #include <ATen/ATen.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -58,14 +59,18 @@ class ZettBatchBuilder {
       const tokenizer::Tokenizer& original, int32_t bos_id, int32_t pad_id,
       const ZettBatchOptions& options);
 
-  // Tokenizes `texts` with `sampled` and decomposes its vocabulary (+ the original specials,
-  // appended after the pieces).
+  // Tokenizes `texts` (one per row) with `sampled` and decomposes its vocabulary (+ the original
+  // specials, appended after the pieces). A row shorter than seq_len is packed with the next of
+  // `fillers` (BOS, then the filler's tokens; the label before that BOS is masked), so a batch
+  // is padding only where the fillers ran out; fillers are tokenized only when a row needs one.
   absl::StatusOr<ZettBatch> Build(const std::vector<std::string>& texts,
-                                  const SampledTokenizer& sampled) const;
+                                  const SampledTokenizer& sampled,
+                                  const std::vector<std::string>& fillers = {}) const;
 
   // The original tokenizer as the target (what identity transfer evaluates): `texts` tokenized
   // with it as it is, the vocabulary its own byte-level conversion decomposed by itself.
-  absl::StatusOr<ZettBatch> BuildIdentity(const std::vector<std::string>& texts) const;
+  absl::StatusOr<ZettBatch> BuildIdentity(const std::vector<std::string>& texts,
+                                          const std::vector<std::string>& fillers = {}) const;
 
   // MIMICK warm-up batch: `count` original tokens drawn uniformly (specials excluded), each
   // decomposed to itself (L = 1).
@@ -79,10 +84,13 @@ class ZettBatchBuilder {
   ZettBatchBuilder() = default;
   // Vocabulary rows of a batch from a decomposition (one row per surface form, padded to P).
   absl::Status FillVocabulary(const tokenizer::Decomposition& d, ZettBatch* batch) const;
-  // input_ids / labels from each text's rows (BOS first), and the token and byte counts.
-  void FillRows(const std::vector<std::vector<int32_t>>& rows,
-                const std::vector<int64_t>& row_bytes, int64_t bos_row, int64_t pad_row,
-                ZettBatch* batch) const;
+  using Encoder = std::function<absl::StatusOr<std::vector<int32_t>>(const std::string&)>;
+  // input_ids / labels: row b is BOS + texts[b] (truncated to T + 1), packed with fillers while
+  // it is short; the token, byte and text-byte counts.
+  absl::Status FillRows(const std::vector<std::string>& texts,
+                        const std::vector<std::string>& fillers, const Encoder& encode,
+                        const std::vector<int64_t>& row_bytes, int64_t bos_row, int64_t pad_row,
+                        ZettBatch* batch) const;
 
   const tokenizer::Tokenizer* original_ = nullptr;
   std::unique_ptr<tokenizer::Decomposer> decomposer_;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -181,6 +182,66 @@ TEST_F(ZettBatchTest, LongTextsAreTruncatedToSeqLen) {
   EXPECT_EQ(batch->input_ids.sizes(), (std::vector<int64_t>{1, 8}));
   EXPECT_EQ((batch->labels != -100).sum().item<int64_t>(), 8);
   EXPECT_EQ(batch->tokens, 8);  // the 8th label is the 9th token
+}
+
+// Short rows are packed with fillers: BOS-separated, no label across the boundary, padding
+// only where the fillers ran out; unused fillers are not counted.
+TEST_F(ZettBatchTest, ShortRowsArePackedWithFillersAtBosBoundaries) {
+  const std::vector<std::string> texts = {"the cat", "a dog"};
+  const std::vector<std::string> fillers = {"sat on the mat", "ran far away", "and back home",
+                                            std::string(400, 'z'), std::string(400, 'z')};
+  std::vector<std::string> all = texts;
+  all.insert(all.end(), fillers.begin(), fillers.end());
+  const SampledTokenizer sampled = SampleFor(all);
+  auto builder = Builder(/*seq_len=*/24);
+  auto packed = builder->Build(texts, sampled, fillers);
+  auto plain = builder->Build(texts, sampled);
+  ASSERT_TRUE(packed.ok()) << packed.status();
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  const int64_t k = static_cast<int64_t>(sampled.pieces.size());
+  auto spell = [&](const at::Tensor& ids, int64_t b, int64_t from, int64_t to) {
+    std::string s;
+    for (int64_t t = from; t < to; ++t) s += sampled.pieces[ids[b][t].item<int64_t>()];
+    return s;
+  };
+  // Row 0: BOS "the cat" BOS "sat on the mat" BOS "ran far away" … until 25 ids.
+  const at::Tensor ids = packed->input_ids;
+  const int64_t bos = ids[0][0].item<int64_t>();
+  ASSERT_GE(bos, k);  // a special row
+  std::vector<int64_t> boundaries;
+  for (int64_t t = 0; t < 24; ++t) {
+    if (ids[0][t].item<int64_t>() == bos) boundaries.push_back(t);
+  }
+  ASSERT_GE(boundaries.size(), 3u);
+  EXPECT_EQ(spell(ids, 0, 1, boundaries[1]), tokenizer::BytesToByteChars(" the cat"));
+  EXPECT_EQ(spell(ids, 0, boundaries[1] + 1, boundaries[2]),
+            tokenizer::BytesToByteChars(" sat on the mat"));
+  for (size_t i = 1; i < boundaries.size(); ++i) {
+    EXPECT_EQ(packed->labels[0][boundaries[i] - 1].item<int64_t>(), -100) << boundaries[i];
+    EXPECT_EQ(packed->labels[0][boundaries[i]].item<int64_t>(),
+              ids[0][boundaries[i] + 1].item<int64_t>());
+  }
+  // No padding input in a packed row; every position but the masked boundaries is labelled.
+  for (int64_t b = 0; b < 2; ++b) {
+    for (int64_t t = 0; t < 24; ++t) {
+      EXPECT_NE(ids[b][t].item<int64_t>(), plain->input_ids[0][23].item<int64_t>()) << b << t;
+    }
+  }
+  const int64_t labelled = (packed->labels != -100).sum().item<int64_t>();
+  EXPECT_EQ(packed->tokens, labelled);
+  EXPECT_GT(packed->tokens, 2 * plain->tokens);
+  EXPECT_GT(packed->label_bytes, packed->tokens);
+  // The bytes counted are the texts and the fillers used, in order.
+  std::vector<int64_t> prefix_bytes = {static_cast<int64_t>(texts[0].size() + texts[1].size())};
+  for (const auto& f : fillers) prefix_bytes.push_back(prefix_bytes.back() + f.size());
+  EXPECT_NE(std::find(prefix_bytes.begin() + 1, prefix_bytes.end(), packed->text_bytes),
+            prefix_bytes.end())
+      << packed->text_bytes;
+  // A long filler is cut where the row ends; fillers after it are never read.
+  auto one = builder->Build({"the cat"}, sampled, {std::string(400, 'z'), "never read"});
+  ASSERT_TRUE(one.ok()) << one.status();
+  EXPECT_EQ(one->text_bytes, 7 + 400);
+  EXPECT_EQ((one->labels != -100).sum().item<int64_t>(), 23);  // 24 labels, one boundary
 }
 
 TEST_F(ZettBatchTest, MimickBatchesAreOriginalTokensDecomposedToThemselves) {
