@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Short hypernetwork training runs side by side on one GPU, then each checkpoint's identity
 # transfer (the original tokenizer as the target: bits/byte vs the original, and how far the
-# rows of known tokens moved) and its validation bits/byte; prints a table last.
+# rows of known tokens moved) and its validation bits/byte; prints a table last, then the choice
+# by a rule fixed in advance: among the runs within 1 % of the best validation bits/byte, the
+# lowest worst-language identity ratio. OUT_DIR/choice holds the chosen run's name and flags.
 #   usage: scripts/gpu/train_ablations.sh OUT_DIR STEPS NAME='FLAGS' [NAME='FLAGS' ...]
 #   e.g.   scripts/gpu/train_ablations.sh /tmp/abl 1500 base='' identity4='--identity_every=4'
 # Every run: models/base-lm, data/corpus/train, B 128 x T 256, k 8192, lr 1e-3, fresh, with
@@ -33,7 +35,7 @@ for spec in "$@"; do
   pids+=($!)
 done
 for i in "${!pids[@]}"; do wait "${pids[$i]}"; echo "${names[$i]}: train rc=$?"; done
-texts=$(ls data/corpus/test/{en,ru,zh,python}.txt | paste -sd,)
+texts=$(ls data/corpus/test/{en,ru,zh,python,de}.txt | paste -sd,)
 for name in "${names[@]}"; do
   [ -f "$out/$name/model.safetensors" ] || continue
   "$bin" eval --base=models/base-lm --hypernet="$out/$name" \
@@ -41,10 +43,13 @@ for name in "${names[@]}"; do
     --method=original,hypernet,fvt --max_bytes=60000 --out="$out/$name.eval.json" \
     > /dev/null 2> "$out/$name.eval.log" || tail -3 "$out/$name.eval.log"
 done
-python3 - "$out" "${names[@]}" <<'PY'
+python3 - "$out" "$@" <<'PY'
 import json, re, sys, os
-out, names = sys.argv[1], sys.argv[2:]
-print("\n| run | steps | tok/s | valid bits/byte | identity hypernet / original (en, ru, zh, python) | known-row rel. error in / out |")
+out, specs = sys.argv[1], sys.argv[2:]
+names = [s.split("=", 1)[0] for s in specs]
+flags = {s.split("=", 1)[0]: s.split("=", 1)[1] for s in specs}
+scores = {}  # name -> (valid bits/byte, worst identity ratio)
+print("\n| run | steps | tok/s | valid bits/byte | identity hypernet / original (en, ru, zh, python, de) | known-row rel. error in / out |")
 print("|---|---|---|---|---|---|")
 for name in names:
     log = open(os.path.join(out, name + ".log"), errors="replace").read()
@@ -57,11 +62,21 @@ for name in names:
         recs = recs["records"] if isinstance(recs, dict) else recs
         orig = {r["language"]: r["bits_per_byte"] for r in recs if r["method"] == "original"}
         hn = [r for r in recs if r["method"] == "hypernet"]
-        cells[0] = ", ".join("%.3f" % (r["bits_per_byte"] / orig[r["language"]]) for r in hn)
+        ratios = [r["bits_per_byte"] / orig[r["language"]] for r in hn]
+        cells[0] = ", ".join("%.3f" % x for x in ratios)
+        if hn and valid:
+            scores[name] = (float(valid[-1]), max(ratios))
         if hn:
             cells[1] = "%.4f / %.4f" % (hn[0]["known_error_in"], hn[0]["known_error_out"])
     except (OSError, ValueError, KeyError):
         pass
     print("| %s | %s | %s | %s | %s | %s |" % (name, steps[-1] if steps else "-",
           "%.0f" % (sum(toks) / len(toks)) if toks else "-", valid[-1] if valid else "-", *cells))
+if scores:
+    best_valid = min(v for v, _ in scores.values())
+    eligible = [n for n, (v, _) in scores.items() if v <= 1.01 * best_valid]
+    choice = min(eligible, key=lambda n: scores[n][1])
+    print("\nchoice (lowest worst identity ratio within 1 %% of the best validation): %s, "
+          "valid %.4f, worst identity %.4f" % (choice, *scores[choice]))
+    open(os.path.join(out, "choice"), "w").write(choice + "\n" + flags[choice] + "\n")
 PY

@@ -2,9 +2,10 @@
 # Trains the bundled hypernetwork for models/base-lm on a GPU host, then checks the trained
 # checkpoint in the real server there.
 #   usage: [NGPUS=N] scripts/gpu/train_hypernet.sh OUT_DIR [STEPS] [TIME_LIMIT_S] [RESUME_DIR]
-# The recipe (docs/training.md, chosen by scripts/gpu/train_ablations.sh): 128 texts x 256
-# tokens per step and rank, k 8192, lr 1e-3 with warm-up and cosine to 0.1x, an identity step
-# (the original tokenizer as the batch's tokenizer) every IDENTITY_EVERY (4) steps.
+# The recipe (docs/training.md, from the ablations of scripts/gpu/train_ablations.sh): 128 texts
+# x 256 tokens per step and rank (rows packed with further texts), k 8192, lr 1e-3 with warm-up
+# and cosine to 0.1x, RECIPE (default: an identity step — the original tokenizer as the batch's
+# tokenizer — every 2nd step, aux loss weight 2); TRAIN_FLAGS are appended.
 # NGPUS > 1 trains data-parallel, one process per GPU (NCCL); rank 0 validates and saves.
 # Needs .debs/sysroot.tar.xz and data/bundle.tar.xz (see docs/gpu.md, docs/data.md).
 # Writes OUT_DIR/hypernet.tar (bf16 checkpoint + trainer_state + loss curve), logs, and the whole
@@ -35,11 +36,13 @@ fi
 start=$SECONDS
 ngpus=${NGPUS:-1}
 rc=0
+recipe=${RECIPE:---identity_every=2 --aux_weight=2}
+# shellcheck disable=SC2086
 launch_ranks "$ngpus" "$out/train" timeout "$limit" build/gpu/core/train/zett-train train \
   --base=models/base-lm --train_files='data/corpus/train/*.txt' \
   --valid_files='data/corpus/valid/*.txt' --output_dir="$run" --steps="$steps" \
   --batch_size="${B:-128}" --seq_len=256 --lr="${LR:-1e-3}" --warmup_steps=$((steps / 40)) \
-  --identity_every="${IDENTITY_EVERY:-4}" --log_every=200 --eval_every=2000 --save_every=1000 \
+  $recipe --log_every=200 --eval_every=2000 --save_every=1000 \
   ${TRAIN_FLAGS:-} || rc=$?
 mv "$out/train.rank0.log" "$out/train.log"  # rank 0 validates and saves: its log is the run's
 echo "train rc=$rc ranks=$ngpus wall=$((SECONDS - start))s"
