@@ -7,13 +7,8 @@ root="${root:-${ZETT_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}}"
 server_bin="${1:-$root/server/zett-server}"
 manifest_bin="${2:-$root/server/zett-manifest}"
 
-expect() {  # expect HELP_TEXT LINE...: every LINE appears in HELP_TEXT
-  local help="$1"
-  shift
-  for line in "$@"; do
-    grep -qF -- "$line" <<<"$help" || { echo "missing from --help: $line"; echo "$help"; exit 1; }
-  done
-}
+# shellcheck source=tests/expect_lines.sh
+source "$root/tests/expect_lines.sh"
 
 help="$("$server_bin" --help)"
 expect "$help" "zett-server (--model-repository DIR | --model NAME=BASE_DIR,HYPERNET_DIR)" \

@@ -4,13 +4,10 @@
 set -euo pipefail
 bin="$1"
 
-expect() {  # expect HELP_TEXT LINE...: every LINE appears in HELP_TEXT
-  local help="$1"
-  shift
-  for line in "$@"; do
-    grep -qF -- "$line" <<<"$help" || { echo "missing from --help: $line"; echo "$help"; exit 1; }
-  done
-}
+root="${TEST_SRCDIR:+$TEST_SRCDIR/zett}"
+root="${root:-$(cd "$(dirname "$0")/../../.." && pwd)}"
+# shellcheck source=tests/expect_lines.sh
+source "$root/tests/expect_lines.sh"
 
 expect "$("$bin" --help)" "zett-train <subcommand> --help"
 expect "$("$bin" pretrain --help)" "--train_files (default: none, required)" \
