@@ -17,7 +17,7 @@ namespace zett {
 HypernetOutput PredictRows(const Hypernet& hypernet, const at::Tensor& surface_forms,
                            const at::Tensor& row_source, const at::Tensor& source_embeddings);
 
-// references.md §2, over the rows r with aux_source[r] >= 0 ([P] long: the original id of a
+// zett's auxiliary loss (docs/training.md, "What one step does"), over the rows r with aux_source[r] >= 0 ([P] long: the original id of a
 // token whose decomposition has length 1): Σ_r ‖ê_r − e[o_r]‖² / (|m| + 1e-8) / mean_r ‖e[o_r]‖,
 // for the input and (when defined) output embeddings, averaged. Zero when no row qualifies.
 at::Tensor AuxiliaryLoss(const HypernetOutput& predicted, const at::Tensor& aux_source,

@@ -1,4 +1,4 @@
-// The device side of a ZeTT training step (design.md §5): the hypernetwork predicts the batch
+// The device side of a ZeTT training step (docs/training.md): the hypernetwork predicts the batch
 // vocabulary's embeddings, the frozen backbone runs with them, and loss = LM cross-entropy
 // (summed, scaled by 1 / the step's token count) + aux_weight × the auxiliary loss; then the
 // gradient is clipped and AdamW updates the hypernetwork.

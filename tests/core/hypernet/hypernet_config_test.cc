@@ -10,7 +10,7 @@ namespace zett {
 namespace {
 
 // The fields of a published hypernet's config.json (benjamin/zett-hypernetwork-xlm-roberta-base
-// as described in references.md §1/§4: H 768, I 1536, 12 heads, 3 layers, maxlen 7, 161 extra
+// as the ZeTT paper's published checkpoints have them: H 768, I 1536, 12 heads, 3 layers, maxlen 7, 161 extra
 // tokens, 26 languages, tied), with HF PretrainedConfig keys beside them.
 nlohmann::json PublishedStyleConfig() {
   return {
