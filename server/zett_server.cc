@@ -94,13 +94,16 @@ absl::StatusOr<std::unique_ptr<ZettServer>> ZettServer::Start(
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  // No SO_REUSEPORT: a second server on a taken port must fail, not take half its connections.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(options.listen, *credentials, &server->port_);
   builder.RegisterService(server->service_.get());
   builder.SetMaxReceiveMessageSize(
       static_cast<int>(std::min<uint64_t>(options.service.limits.max_request_bytes, INT32_MAX)));
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.listen, " (is the port in use?)"));
   }
   // The default health service starts SERVING; nothing is loaded yet.
   grpc::HealthCheckServiceInterface* health = server->server_->GetHealthCheckService();

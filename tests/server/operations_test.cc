@@ -1,6 +1,7 @@
 // Operating the server: grpc.health.v1 goes NOT_SERVING → SERVING when the models are loaded,
 // reflection lists the service, metrics count requests (and a busy metrics port does not stop
-// the server), the bearer token is enforced, and a drain lets in-flight calls finish.
+// the server), a taken gRPC port does, the bearer token is enforced, and a drain lets in-flight
+// calls finish.
 #include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -129,6 +130,23 @@ TEST(OperationsTest, ServerKeepsServingWhenTheMetricsPortIsTaken) {
   EXPECT_TRUE(RunTransfer(loopback.stub(), TokenListRequest("small", 3), &context).status.ok());
   EXPECT_EQ(HealthCheck(loopback.channel(), ""), kServing);
   close(blocker);
+}
+
+TEST(OperationsTest, ASecondServerOnATakenPortRefusesToStart) {
+  const std::string root = MakeTempDir("port_taken");
+  WriteTestModelVersion(root, "small", 1, kSmall);
+  LoopbackServer first(root);
+  server::ServerOptions options;
+  options.model_repository = root;
+  options.listen = absl::StrCat("127.0.0.1:", first.server().port());
+  absl::StatusOr<std::unique_ptr<server::ZettServer>> second =
+      server::ZettServer::Start(options, std::make_shared<DeterministicTestLoader>(nullptr));
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(second.status().message()), HasSubstr("is the port in use?"));
+  // The first one is unaffected.
+  grpc::ClientContext context;
+  EXPECT_TRUE(RunTransfer(first.stub(), TokenListRequest("small", 3), &context).status.ok());
 }
 
 TEST(OperationsTest, BearerTokenIsRequiredForTheServiceNotForHealth) {
