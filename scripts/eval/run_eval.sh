@@ -57,16 +57,28 @@ done
 
 start=$SECONDS
 parts=()
+texts=()
+for lang in "${langs[@]}"; do texts+=("$DATA/corpus/test/$lang.txt"); done
+# evaluate NAME METHODS TEXTS TARGET_FLAGS...: one zett-train eval, OUT_DIR/NAME.{json,md,log}.
+evaluate() {
+  local name=$1 methods=$2 text=$3
+  shift 3
+  echo "run_eval: $name ($# target tokenizers, $((SECONDS - start))s so far)" >&2
+  "$bin" eval --base="$BASE" --hypernet="$HYPERNET" --text="$text" "$@" --method="$methods" \
+    --out="$out/$name.json" --markdown="$out/$name.md" "${extra[@]}" \
+    >/dev/null 2>"$out/$name.log" || { echo "run_eval: $name failed:" >&2; tail -5 "$out/$name.log" >&2; exit 1; }
+  parts+=("$out/$name.json")
+}
+extra=("$@")
+# The real tokenizers over every language in one process: each target's tables are built once
+# (a 152k-row hypernet table is most of an evaluation's time), and the original's records.
+evaluate real "$METHODS" "$(IFS=,; echo "${texts[*]}")" "${real[@]}"
+# Each language with its own UnigramLM (the original is already scored above).
+own_methods=$(tr ',' '\n' <<<"$METHODS" | grep -vx original | paste -sd, || true)
 for lang in "${langs[@]}"; do
-  text="$DATA/corpus/test/$lang.txt"
-  targets=("${real[@]}")
   own="$DATA/tokenizers/$lang/tokenizer.json"
-  [ -f "$own" ] && targets+=("--target_tokenizer=unigram-$lang=$own")
-  echo "run_eval: $lang (${#targets[@]} target tokenizers, $((SECONDS - start))s so far)" >&2
-  "$bin" eval --base="$BASE" --hypernet="$HYPERNET" --text="$text" "${targets[@]}" \
-    --method="$METHODS" --out="$out/$lang.json" --markdown="$out/$lang.md" "$@" \
-    >/dev/null 2>"$out/$lang.log" || { echo "run_eval: $lang failed:" >&2; tail -5 "$out/$lang.log" >&2; exit 1; }
-  parts+=("$out/$lang.json")
+  [ -f "$own" ] && [ -n "$own_methods" ] || continue
+  evaluate "$lang" "$own_methods" "$DATA/corpus/test/$lang.txt" "--target_tokenizer=unigram-$lang=$own"
 done
 echo "run_eval: ${#langs[@]} languages in $((SECONDS - start))s" >&2
 
