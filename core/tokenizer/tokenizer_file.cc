@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include "core/tokenizer/sentencepiece_model.h"
 #include "core/tokenizer/tokenizer_json.h"
@@ -15,8 +16,15 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> LoadTokenizerBytes(std::string_view b
                                                               const TokenizerConfigFiles& config) {
   const size_t first = bytes.find_first_not_of(" \t\r\n");
   const bool json = first != std::string_view::npos && bytes[first] == '{';
-  ASSIGN_OR_RETURN(std::unique_ptr<Tokenizer> tokenizer,
-                   json ? LoadTokenizerJson(bytes) : LoadSentencePieceModel(bytes));
+  absl::StatusOr<std::unique_ptr<Tokenizer>> loaded =
+      json ? LoadTokenizerJson(bytes) : LoadSentencePieceModel(bytes);
+  if (!json && !loaded.ok() && absl::IsInvalidArgument(loaded.status())) {
+    // Say what was tried: a stray text file should not read like a broken protobuf only.
+    return absl::InvalidArgumentError(AsAbsl(
+        Cat("neither a tokenizer.json (it does not start with '{') nor a SentencePiece .model: ",
+            FromAbsl(loaded.status().message()))));
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<Tokenizer> tokenizer, std::move(loaded));
   if (!config.empty()) {
     ASSIGN_OR_RETURN(SpecialTokensMap map, ParseSpecialTokensMap(config));
     tokenizer->SetSpecialTokensMap(std::move(map));

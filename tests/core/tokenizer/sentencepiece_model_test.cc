@@ -7,6 +7,7 @@
 #include <random>
 #include <sstream>
 
+#include "core/tokenizer/tokenizer_file.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/core/tokenizer/spm_reference.h"
@@ -79,6 +80,17 @@ TEST(SentencePieceModelParseTest, MalformedBytesAreErrors) {
   auto truncated = ParseSentencePieceModel(std::string("\x0a\x05\x0a\x01", 4));
   ASSERT_FALSE(truncated.ok());
   EXPECT_THAT(std::string(truncated.status().message()), ::testing::HasSubstr("past the end"));
+}
+
+// Bytes that are no tokenizer at all: the error names both formats that were tried.
+TEST(SentencePieceModelParseTest, TextThatIsNeitherFormatNamesBoth) {
+  auto loaded = LoadTokenizerBytes("this is a README, not a tokenizer\n", {});
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(loaded.status().message()),
+              ::testing::HasSubstr("neither a tokenizer.json"));
+  EXPECT_THAT(std::string(loaded.status().message()),
+              ::testing::HasSubstr("nor a SentencePiece .model"));
 }
 
 }  // namespace
