@@ -27,6 +27,13 @@ namespace {
 
 namespace tk = ::zett::tokenizer;
 
+HypernetForwardOptions ForwardOptions(const HypernetLoaderOptions& loader) {
+  HypernetForwardOptions options;
+  options.chunk_rows = loader.chunk_rows;
+  options.row_buckets_per_octave = loader.row_buckets_per_octave;
+  return options;
+}
+
 double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -103,14 +110,15 @@ class HypernetModel final : public LoadedModel {
  public:
   HypernetModel(ComputeVariant variant, std::string hypernet_dir,
                 std::unique_ptr<tk::Tokenizer> original, std::unique_ptr<tk::Decomposer> decomposer,
-                SourceEmbeddings source, ModelMetadata metadata, int64_t chunk_rows)
+                SourceEmbeddings source, ModelMetadata metadata,
+                HypernetForwardOptions forward_options)
       : default_(std::move(variant)),
         hypernet_dir_(std::move(hypernet_dir)),
         original_(std::move(original)),
         decomposer_(std::move(decomposer)),
         source_(std::move(source)),
         metadata_(std::move(metadata)),
-        chunk_rows_(chunk_rows) {}
+        forward_options_(forward_options) {}
 
   const ModelMetadata& metadata() const override { return metadata_; }
 
@@ -202,12 +210,10 @@ class HypernetModel final : public LoadedModel {
             .to(device, at::kLong);
     std::optional<int64_t> lang;
     if (batch.language_id >= 0) lang = batch.language_id;
-    HypernetForwardOptions forward_options;
-    forward_options.chunk_rows = chunk_rows_;
     HypernetOutput out;
     try {
       ASSIGN_OR_RETURN(out, PredictTargetRows(variant->hypernet, surface_forms, variant->projected,
-                                              variant->stacked, lang, forward_options,
+                                              variant->stacked, lang, forward_options_,
                                               batch.copy_source_id, source_));
     } catch (const std::exception& e) {
       return absl::InternalError(absl::StrCat("hypernetwork forward failed: ", e.what()));
@@ -242,7 +248,8 @@ class HypernetModel final : public LoadedModel {
     return DeviceBytes(default_) + (fp32_ ? DeviceBytes(*fp32_) : 0);
   }
 
-  // Runs the batch shapes the server sends through Predict (a full device batch with every
+  // Runs every encoder chunk shape (row bucket x length x mask: Hypernet::WarmUp), then the
+  // batch shapes the server sends through Predict (a full device batch with every
   // decomposition length, and a PredictTokens-sized one), so that kernel loading, cuBLAS and
   // attention-plan set-up happen before the model serves, not in its first request.
   absl::Status Warmup(int64_t batch_rows) const {
@@ -266,6 +273,12 @@ class HypernetModel final : public LoadedModel {
       }
       return batch;
     };
+    if (forward_options_.row_buckets_per_octave > 0) {
+      std::optional<int64_t> lang;
+      if (config.hn_embed_lang_id) lang = 0;
+      RETURN_IF_ERROR(
+          default_.hypernet.WarmUp(default_.projected, batch_rows, lang, forward_options_));
+    }
     for (int64_t rows : {batch_rows, int64_t{64}}) {
       for (int pass = 0; pass < 2; ++pass) {
         absl::StatusOr<RowBatchOutput> out = Predict(batch_of(rows));
@@ -297,7 +310,7 @@ class HypernetModel final : public LoadedModel {
   std::unique_ptr<tk::Decomposer> decomposer_;
   SourceEmbeddings source_;
   ModelMetadata metadata_;
-  int64_t chunk_rows_;
+  HypernetForwardOptions forward_options_;
 };
 
 class HypernetModelLoader final : public ModelLoader {
@@ -359,7 +372,7 @@ class HypernetModelLoader final : public ModelLoader {
       metadata.languages = config.langs;
       auto model = std::make_shared<HypernetModel>(
           std::move(variant), hypernet_dir, std::move(original), std::move(decomposer),
-          std::move(source), std::move(metadata), options_.chunk_rows);
+          std::move(source), std::move(metadata), ForwardOptions(options_));
       const double load_seconds = SecondsSince(load_start);
       double warmup_seconds = 0;
       if (options_.warmup_rows > 0) {
@@ -385,6 +398,10 @@ class HypernetModelLoader final : public ModelLoader {
 }  // namespace
 
 std::shared_ptr<const ModelLoader> MakeHypernetModelLoader(const HypernetLoaderOptions& options) {
+  if (!SetAttentionBackend(options.attention)) {
+    LogError("attention_backend_unavailable",
+             {{"attention", options.attention}, {"torch", TorchVersion()}});
+  }
   return std::make_shared<HypernetModelLoader>(options);
 }
 

@@ -21,6 +21,13 @@ struct HypernetLoaderOptions {
   // Rows of the warm-up batches run before a version turns AVAILABLE (the server's
   // max_batch_rows); 0: no warm-up.
   int64_t warmup_rows = 0;
+  // Encoder chunks padded to this many row counts per octave (HypernetForwardOptions), so
+  // warm-up can run every shape a request meets; 0: exact row counts, warm-up of two batch
+  // shapes only.
+  int64_t row_buckets_per_octave = 4;
+  // Attention kernels (SetAttentionBackend, process-wide): "fused" leaves out cuDNN, which
+  // builds a plan for every new shape.
+  std::string attention = "fused";
 };
 
 std::shared_ptr<const ModelLoader> MakeHypernetModelLoader(const HypernetLoaderOptions& options);

@@ -46,6 +46,12 @@ ABSL_FLAG(std::string, device, "auto", "Where models run: auto (CUDA when presen
 ABSL_FLAG(std::string, compute_dtype, "auto",
           "Hypernetwork arithmetic: auto (bf16 on CUDA, fp32 on CPU), bf16, fp32. A request "
           "may ask for fp32 with options.compute_dtype.");
+ABSL_FLAG(std::string, attention, "fused",
+          "Attention kernels of the hypernetwork: fused (flash and memory-efficient; cuDNN's "
+          "per-shape plans would make first requests slow), auto, flash, efficient, cudnn, math.");
+ABSL_FLAG(int64_t, row_buckets_per_octave, 4,
+          "Encoder chunks padded to this many row counts per octave (at most 1/N more rows), so "
+          "warm-up runs every shape; 0: exact row counts (any count is a new shape).");
 ABSL_FLAG(bool, warmup, true,
           "Run every batch shape once before a version turns AVAILABLE (first request as fast "
           "as later ones).");
@@ -137,6 +143,15 @@ int main(int argc, char** argv) {
       !OneOf(loader.compute_dtype, {"auto", "bf16", "fp32"})) {
     std::fprintf(stderr,
                  "zett-server: --device takes auto|cuda|cpu, --compute_dtype auto|bf16|fp32\n");
+    return 2;
+  }
+  loader.attention = absl::GetFlag(FLAGS_attention);
+  loader.row_buckets_per_octave = absl::GetFlag(FLAGS_row_buckets_per_octave);
+  if (!OneOf(loader.attention, {"fused", "auto", "flash", "efficient", "cudnn", "math"}) ||
+      loader.row_buckets_per_octave < 0) {
+    std::fprintf(stderr,
+                 "zett-server: --attention takes fused|auto|flash|efficient|cudnn|math, "
+                 "--row_buckets_per_octave a count >= 0\n");
     return 2;
   }
   if (absl::GetFlag(FLAGS_warmup))

@@ -47,17 +47,18 @@ at::Tensor ScaledDotProductAttention(const at::Tensor& q, const at::Tensor& k, c
 bool SetAttentionBackend(const std::string& name) {
   at::Context& context = at::globalContext();
 #if TORCH_VERSION_MAJOR >= 2
-  const bool all = name == "auto";
-  if (!all && name != "flash" && name != "efficient" && name != "cudnn" && name != "math") {
+  const bool all = name == "auto", fused = name == "fused";
+  if (!all && !fused && name != "flash" && name != "efficient" && name != "cudnn" &&
+      name != "math") {
     return false;
   }
-  context.setSDPUseFlash(all || name == "flash");
-  context.setSDPUseMemEfficient(all || name == "efficient");
+  context.setSDPUseFlash(all || fused || name == "flash");
+  context.setSDPUseMemEfficient(all || fused || name == "efficient");
   context.setSDPUseCuDNN(all || name == "cudnn");
   context.setSDPUseMath(true);
   return true;
 #else
-  if (name != "auto" && name != "flash" && name != "math") return false;
+  if (name != "auto" && name != "fused" && name != "flash" && name != "math") return false;
   context.setSDPUseFlash(name != "math");
   context.setSDPUseMath(true);
   return true;

@@ -17,7 +17,8 @@ at::Tensor ScaledDotProductAttention(const at::Tensor& q, const at::Tensor& k, c
                                      const at::Tensor& attn_mask = {}, bool is_causal = false);
 
 // Restricts, process-wide, which kernels ScaledDotProductAttention may choose: "auto" (all:
-// LibTorch's own choice), or one of "flash", "efficient", "cudnn" next to the unfused "math"
+// LibTorch's own choice), "fused" (flash and memory-efficient, not cuDNN, which builds a plan
+// for every new shape), or one of "flash", "efficient", "cudnn" next to the unfused "math"
 // fallback, or "math" alone. False when this LibTorch has no such backend (1.13 has flash
 // and math only; cudnn needs 2.x).
 bool SetAttentionBackend(const std::string& name);

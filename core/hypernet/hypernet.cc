@@ -3,6 +3,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <c10/core/GradMode.h>
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 #include <tuple>
@@ -10,6 +11,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/compat/torch_compat.h"
+#include "core/hypernet/row_buckets.h"
+#include "core/hypernet/surface_attention.h"
 #include "core/util/status_macros.h"
 
 namespace zett {
@@ -304,7 +307,7 @@ at::Tensor Hypernet::Impl::Layer(const RobertaLayer& layer, const at::Tensor& qu
   at::Tensor q = split(layer.query(query_states));
   at::Tensor k = split(layer.key(states));
   at::Tensor v = split(layer.value(states));
-  at::Tensor context = ScaledDotProductAttention(q, k, v, additive_mask);
+  at::Tensor context = SurfaceFormAttention(q, k, v, additive_mask);
   context = context.transpose(1, 2).reshape({batch, -1, hidden});
   const double eps = RobertaBaseConstants::kLayerNormEps;
   at::Tensor attended = layer.attention_ln(layer.attention_output(context) + query_states, eps);
@@ -387,17 +390,24 @@ at::Tensor Hypernet::Impl::Encode(const at::Tensor& table, const at::Tensor& gat
       ++end;
     }
     const bool masked = !uniform || holes;
+    const int64_t padding = BucketRows(end - start, options.row_buckets_per_octave) - (end - start);
     at::Tensor chunk_ids, chunk_keep;
-    if (order.defined()) {
-      at::Tensor chunk_order = order.slice(0, start, end);
-      chunk_ids = gather_ids.index_select(0, chunk_order);
-      if (masked) chunk_keep = keep.index_select(0, chunk_order);
+    if (order.defined() || padding > 0) {
+      at::Tensor chunk_rows_index =
+          order.defined() ? order.slice(0, start, end) : at::arange(start, end, ids.options());
+      if (padding > 0) {  // copies of the first row; their outputs are dropped below
+        chunk_rows_index =
+            at::cat({chunk_rows_index, chunk_rows_index.slice(0, 0, 1).expand({padding})});
+      }
+      chunk_ids = gather_ids.index_select(0, chunk_rows_index);
+      if (masked) chunk_keep = keep.index_select(0, chunk_rows_index);
     } else {
       chunk_ids = gather_ids.slice(0, start, end);
       if (masked) chunk_keep = keep.slice(0, start, end);
     }
     if (chunk_keep.defined()) chunk_keep = chunk_keep.slice(1, 0, length);
-    pooled.push_back(EncodeChunk(table, chunk_ids.slice(1, 0, length), chunk_keep, lang_row));
+    at::Tensor chunk_out = EncodeChunk(table, chunk_ids.slice(1, 0, length), chunk_keep, lang_row);
+    pooled.push_back(padding > 0 ? chunk_out.slice(0, 0, end - start) : chunk_out);
     start = end;
   }
   at::Tensor out = pooled.size() == 1 ? pooled[0] : at::cat(pooled, 0);
@@ -616,6 +626,35 @@ absl::StatusOr<HypernetOutput> Hypernet::ForwardProjected(
   } catch (const std::exception& e) {
     return absl::InternalError(absl::StrCat("hypernet forward failed: ", e.what()));
   }
+}
+
+absl::Status Hypernet::WarmUp(const at::Tensor& projected_source_embeddings, int64_t max_rows,
+                              std::optional<int64_t> lang_index,
+                              const HypernetForwardOptions& options) const {
+  if (options.row_buckets_per_octave <= 0) {
+    return absl::FailedPreconditionError(
+        "hypernet warm-up needs row_buckets_per_octave > 0 (without buckets any row count is a "
+        "shape of its own)");
+  }
+  c10::NoGradGuard no_grad;
+  ASSIGN_OR_RETURN(at::Tensor lang_row, impl_->LangRow(lang_index));
+  const int64_t largest = std::max<int64_t>(1, std::min(max_rows, options.chunk_rows));
+  const std::vector<int64_t> buckets = RowBuckets(largest, options.row_buckets_per_octave);
+  try {
+    const at::Tensor table = projected_source_embeddings.to(impl_->options());
+    const auto long_options = at::TensorOptions().dtype(at::kLong).device(device());
+    for (int64_t length = 1; length <= impl_->config.hn_surface_maxlen; ++length) {
+      for (int64_t rows : buckets) {
+        at::Tensor ids = at::zeros({rows, length}, long_options);  // any valid table row
+        impl_->EncodeChunk(table, ids, at::Tensor(), lang_row);
+        impl_->EncodeChunk(table, ids, at::ones({rows, length}, long_options.dtype(at::kBool)),
+                           lang_row);
+      }
+    }
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("hypernet warm-up failed: ", e.what()));
+  }
+  return absl::OkStatus();
 }
 
 std::vector<std::pair<std::string, at::Tensor>> Hypernet::NamedParameters() const {

@@ -50,6 +50,10 @@ struct HypernetForwardOptions {
   // chunk of its own: launches, not FLOPs, are what small chunks cost (PredictTokens of 64
   // tokens would otherwise run up to L chunks).
   int64_t min_group_rows = 512;
+  // > 0: each chunk's rows are padded (with copies of its first row, dropped afterwards) up to
+  // BucketRows(rows, row_buckets_per_octave) (core/hypernet/row_buckets.h), so the encoder only
+  // meets the shapes WarmUp runs. 0: chunks run at their exact row count.
+  int64_t row_buckets_per_octave = 0;
 };
 
 // Parameter names that zett's PyTorch port has in its state dict but never reads (RoBERTa's word
@@ -113,6 +117,15 @@ class Hypernet {
                                                   const at::Tensor& source_embeddings,
                                                   std::optional<int64_t> lang_index = std::nullopt,
                                                   const HypernetForwardOptions& options = {}) const;
+
+  // Runs the encoder once on every chunk shape ForwardProjected can meet with these options and
+  // at most max_rows rows per call: each row bucket up to min(max_rows, chunk_rows)
+  // (FailedPrecondition when row_buckets_per_octave is 0), each length 1..hn_surface_maxlen,
+  // with and without an attention mask; lang_index as for Forward. So that per-shape set-up
+  // (attention plans, lazily loaded kernels) happens before a server serves, not in a request.
+  absl::Status WarmUp(const at::Tensor& projected_source_embeddings, int64_t max_rows,
+                      std::optional<int64_t> lang_index,
+                      const HypernetForwardOptions& options) const;
 
   // (name, tensor) for every parameter, in the PyTorch port's names. The tensors share storage
   // with the module: an optimizer may update them in place.

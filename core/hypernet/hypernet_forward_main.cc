@@ -40,7 +40,7 @@ ABSL_FLAG(bool, group_by_length, true, "sort rows by decomposition length");
 ABSL_FLAG(bool, projected, false, "precompute the projected source table (server path)");
 ABSL_FLAG(int, repeat, 1, "forward passes to time (the fastest is reported)");
 ABSL_FLAG(std::string, attention, "auto",
-          "attention kernels: auto, flash, efficient, cudnn or math (SetAttentionBackend)");
+          "attention kernels: auto, fused, flash, efficient, cudnn or math (SetAttentionBackend)");
 ABSL_FLAG(std::string, trace, "",
           "after the timed passes, record one more under the Kineto profiler and write its "
           "Chrome trace here (scripts/bench/kernel_summary.py sums it by kernel)");

@@ -6,8 +6,10 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <future>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -47,10 +49,12 @@ absl::Status CheckOptions(const ContinueTrainOptions& o) {
   if (o.train_files.empty()) return absl::InvalidArgumentError("--train_files is required");
   if (o.test_text.empty()) return absl::InvalidArgumentError("--test_text is required");
   if (o.steps < 0 || o.batch_size < 1 || o.seq_len < 2 || o.eval_every < 1 ||
-      o.test_batch_size < 1 || o.text_bytes < 0 || o.max_test_bytes < 0 || o.test_seq_len < 0) {
+      o.test_batch_size < 1 || o.text_bytes < 0 || o.max_test_bytes < 0 || o.test_seq_len < 0 ||
+      o.encode_threads < 0) {
     return absl::InvalidArgumentError(
         "--steps >= 0, --batch_size >= 1, --seq_len >= 2, --eval_every >= 1, "
-        "--test_batch_size >= 1 and --text_bytes, --max_test_bytes, --test_seq_len >= 0");
+        "--test_batch_size >= 1 and --text_bytes, --max_test_bytes, --test_seq_len, "
+        "--encode_threads >= 0");
   }
   if (o.device != "auto" && o.device != "cpu" && o.device != "cuda") {
     return absl::InvalidArgumentError(
@@ -66,17 +70,44 @@ struct TargetBatch {
   at::Tensor targets;    // [N] int64: the token each predicts
 };
 
+// Each text's target rows, cut to seq_len + 1 ids, encoded by `threads` threads (the
+// tokenizer's cache is locked; encoding is what bounds a step's speed on a GPU host).
+absl::StatusOr<std::vector<std::vector<int32_t>>> EncodeTexts(const std::vector<std::string>& texts,
+                                                              const tk::Tokenizer& target,
+                                                              const TargetVocabulary& vocabulary,
+                                                              int64_t seq_len, int64_t threads) {
+  const auto count = static_cast<int64_t>(texts.size());
+  std::vector<std::vector<int32_t>> rows(count);
+  std::vector<absl::Status> statuses(count);
+  auto encode_from = [&](int64_t first) {
+    for (int64_t i = first; i < count; i += threads) {
+      absl::StatusOr<std::vector<int32_t>> ids = EncodeWithTarget(target, vocabulary, texts[i]);
+      if (!ids.ok()) {
+        statuses[i] = ids.status();
+        continue;
+      }
+      // seq_len inputs predict seq_len tokens: keep seq_len + 1 ids.
+      if (static_cast<int64_t>(ids->size()) > seq_len + 1) ids->resize(seq_len + 1);
+      rows[i] = std::move(*ids);
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int64_t t = 1; t < threads; ++t) pool.emplace_back(encode_from, t);
+  encode_from(0);
+  for (std::thread& thread : pool) thread.join();
+  for (const absl::Status& status : statuses) RETURN_IF_ERROR(status);
+  return rows;
+}
+
 absl::StatusOr<TargetBatch> EncodeBatch(const std::vector<std::string>& texts,
                                         const tk::Tokenizer& target,
-                                        const TargetVocabulary& vocabulary, int64_t seq_len) {
-  std::vector<std::vector<int32_t>> rows;
+                                        const TargetVocabulary& vocabulary, int64_t seq_len,
+                                        int64_t threads) {
+  ASSIGN_OR_RETURN(std::vector<std::vector<int32_t>> rows,
+                   EncodeTexts(texts, target, vocabulary, seq_len, threads));
   int64_t width = 1;
-  for (const std::string& text : texts) {
-    ASSIGN_OR_RETURN(std::vector<int32_t> ids, EncodeWithTarget(target, vocabulary, text));
-    // seq_len inputs predict seq_len tokens: keep seq_len + 1 ids.
-    if (static_cast<int64_t>(ids.size()) > seq_len + 1) ids.resize(seq_len + 1);
-    width = std::max<int64_t>(width, static_cast<int64_t>(ids.size()) - 1);
-    rows.push_back(std::move(ids));
+  for (const std::vector<int32_t>& row : rows) {
+    width = std::max<int64_t>(width, static_cast<int64_t>(row.size()) - 1);
   }
   const auto batch = static_cast<int64_t>(rows.size());
   // Right padding under causal attention never reaches a real position: no mask needed.
@@ -315,10 +346,22 @@ absl::StatusOr<std::vector<CurvePoint>> RunContinueTraining(const ContinueTrainO
   };
   RETURN_IF_ERROR(add_point(0));
 
+  const int64_t threads =
+      o.encode_threads > 0
+          ? o.encode_threads
+          : std::clamp<int64_t>(static_cast<int64_t>(std::thread::hardware_concurrency()), 1, 8);
+  // The next step's batch is sampled and encoded while this step runs on the device.
+  auto batch_for = [&](int64_t step) {
+    return std::async(std::launch::async, [&, step]() -> absl::StatusOr<TargetBatch> {
+      return EncodeBatch(train.Sample(o.batch_size, text_bytes, o.language_alpha, o.seed, step),
+                         *target, vocabulary, o.seq_len, threads);
+    });
+  };
+  std::future<absl::StatusOr<TargetBatch>> next = batch_for(0);
   for (int64_t step = 0; step < o.steps; ++step) {
-    const std::vector<std::string> texts =
-        train.Sample(o.batch_size, text_bytes, o.language_alpha, o.seed, step);
-    ASSIGN_OR_RETURN(TargetBatch batch, EncodeBatch(texts, *target, vocabulary, o.seq_len));
+    absl::StatusOr<TargetBatch> encoded = next.get();
+    if (step + 1 < o.steps) next = batch_for(step + 1);
+    ASSIGN_OR_RETURN(TargetBatch batch, std::move(encoded));
     lr = schedule.At(step);
     if (batch.targets.numel() > 0) {  // else only empty texts: nothing to predict
       ASSIGN_OR_RETURN(const double loss, TrainStep(backbone.decoder, tables, optimizer, batch,

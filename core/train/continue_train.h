@@ -39,9 +39,10 @@ struct ContinueTrainOptions {
   std::string output_dir;   // curve.json, embeddings.safetensors
 
   int64_t steps = 1000;
-  int64_t batch_size = 8;  // texts per step
-  int64_t seq_len = 256;   // training rows, BOS included
-  int64_t text_bytes = 0;  // bytes per sampled text; 0 = 4 × seq_len (as `zett-train train`)
+  int64_t batch_size = 8;      // texts per step
+  int64_t seq_len = 256;       // training rows, BOS included
+  int64_t text_bytes = 0;      // bytes per sampled text; 0 = 4 × seq_len (as `zett-train train`)
+  int64_t encode_threads = 0;  // threads encoding a batch; 0 = the cores, at most 8
   double language_alpha = 0.3;
   // Embedding rows take large steps well: 1e-3 moves a row by ~1e-3 per step in every
   // dimension, small against typical row norms (~1) but enough to converge in a few thousand.

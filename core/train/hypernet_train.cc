@@ -3,6 +3,7 @@
 #include <c10/core/DeviceGuard.h>
 #include <c10/core/GradMode.h>
 #include <c10/core/impl/DeviceGuardImplInterface.h>
+#include <torch/cuda.h>
 
 #include <algorithm>
 #include <cmath>
@@ -16,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/compat/cuda_graph.h"
+#include "core/compat/kernel_trace.h"
 #include "core/compat/torch_compat.h"
 #include "core/hypernet/checkpoint.h"
 #include "core/hypernet/config.h"
@@ -538,6 +540,34 @@ absl::Status GatherSamplerStates(Communicator& comm, const std::vector<int64_t>&
   return absl::OkStatus();
 }
 
+// Records trace_steps steps with the Kineto profiler on rank 0, after 20 steps that capture
+// the CUDA graphs and warm the allocator, so the trace shows the steady-state step.
+class StepTrace {
+ public:
+  StepTrace(const HypernetTrainOptions& o, int64_t first_step, bool root)
+      : enabled_(root && o.trace_steps > 0),
+        from_(first_step + 20),
+        to_(from_ + o.trace_steps),
+        file_(o.trace_file) {}
+
+  absl::Status BeforeStep(int64_t step) const {
+    return enabled_ && step == from_ ? StartKernelTrace() : absl::OkStatus();
+  }
+
+  absl::Status AfterStep(int64_t done, const at::Device& device) const {
+    if (!enabled_ || done != to_) return absl::OkStatus();
+    if (device.is_cuda()) torch::cuda::synchronize();  // the steps' kernels are in the trace
+    RETURN_IF_ERROR(StopKernelTrace(file_));
+    std::cout << "trace: steps " << from_ + 1 << ".." << to_ << " in " << file_ << std::endl;
+    return absl::OkStatus();
+  }
+
+ private:
+  bool enabled_;
+  int64_t from_, to_;
+  std::string file_;
+};
+
 absl::Status Train(const HypernetTrainOptions& o) {
   RETURN_IF_ERROR(CheckOptions(o));
   const bool cuda = o.device == "cuda" || (o.device == "auto" && CudaAvailable());
@@ -654,7 +684,9 @@ absl::Status Train(const HypernetTrainOptions& o) {
     for (const auto& p : prefetchers) wait += p->wait_seconds();
     return wait;
   };
+  const StepTrace trace(o, state.step, root);
   for (int64_t s = state.step; s < end; ++s) {
+    RETURN_IF_ERROR(trace.BeforeStep(s));
     std::vector<ZettBatch> batches;
     int64_t local_tokens = 0;
     for (auto& prefetcher : prefetchers) {
@@ -671,6 +703,7 @@ absl::Status Train(const HypernetTrainOptions& o) {
     if (world > 1) RETURN_IF_ERROR(comm->AllReduceSum({optimizer.flat_gradients()}));
     const double lr = LearningRate(o, s);
     step.Update(lr);
+    RETURN_IF_ERROR(trace.AfterStep(s + 1, device));
     for (size_t i = 0; i < batches.size(); ++i) {
       if (batches[i].sampler_state.empty()) continue;
       sampler_states[local_shards[i] * workers + batches[i].step % workers] =

