@@ -20,6 +20,10 @@
 #                               and print both kernel summaries (scripts/bench/kernel_summary.py)
 #          BENCH_REBUILD=1      rebuild the four binaries first when BUILD_DIR has a build.ninja;
 #                               without one (a fresh host), .debs/sysroot.tar.xz is used to build them
+#          SERVER_FLAGS="..."   extra zett-server flags (ablations: --attention=auto,
+#                               --row_buckets_per_octave=0)
+#          TRANSFERS_ONLY=1     only the transfers (step 4), reusing OUT_DIR's targets and model
+#                               repository when a previous run left them
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -80,6 +84,12 @@ for f in "$llama2" "$gpt2" "$llama3"; do
 done
 
 start=$SECONDS
+only_transfers=${TRANSFERS_ONLY:-0}
+if [ "$only_transfers" = 1 ] && [ -f "$out/shape.json" ] && [ -d "$out/repo/$model/1" ]; then
+  log "TRANSFERS_ONLY: reusing $out/targets and $out/repo"
+  repo=$out/repo
+else
+  only_transfers=0
 log "targets"
 mkdir -p "$out/targets"
 python3 scripts/bench/make_targets.py --gpt2 "$gpt2" --out32k "$out/targets/gpt2-32k.json" \
@@ -91,7 +101,7 @@ repo=$out/repo
 rm -rf "$repo"
 python3 scripts/bench/make_model_repo.py --repo "$repo" --model "$model" \
   --original-tokenizer "$llama2" --d "$d" --hidden "$hidden" --intermediate "$intermediate" \
-  --heads "$heads" --layers "$layers" --maxlen "$maxlen" \
+  --heads "$heads" --layers "$layers" --maxlen "$maxlen" --extra-tokens "${EXTRA_TOKENS:-522}" \
   --forward-inputs "$out/forward_inputs.safetensors" --forward-rows "$rows"
 version_dir=$repo/$model/1
 "$build/server/zett-manifest" "$version_dir"
@@ -102,6 +112,9 @@ cat > "$out/shape.json" <<EOF
  "rows": $rows, "v_orig": $v_orig, "device": "$device"}
 EOF
 log "generated in $((SECONDS - start)) s"
+fi
+
+if [ "$only_transfers" != 1 ]; then
 
 log "C++ forward: $rows rows x $maxlen, bf16, $device"
 "$build/core/hypernet/hypernet_forward" --hypernet="$version_dir/hypernet" \
@@ -128,27 +141,45 @@ for t in 32k:gpt2-32k 128k:llama3-128k; do
     --pad-id 2 > /dev/null 2> "$out/decompose_${t%%:*}.log" || log "decompose ${t%%:*} failed"
   cat "$out/decompose_${t%%:*}.log" >&2
 done
+fi
 
-log "zett-server on 127.0.0.1:$port"
-"$build/server/zett-server" --model-repository "$repo" --listen "127.0.0.1:$port" \
-  --cache_bytes=0 > "$out/server.log" 2>&1 &
-server_pid=$!
-stop_server() { kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true; }
-trap stop_server EXIT
+# The server is started afresh before each target's series, so run 0 of a series is the first
+# request after load (warm-up at load included; issue 13's first-request vs warm check).
 addr=127.0.0.1:$port
-for _ in $(seq 1 600); do
-  state=$("$zett" models --server "$addr" --model "$model" 2>/dev/null || true)
-  case "$state" in
-    *AVAILABLE*) break ;;
-    *FAILED*) log "the model FAILED to load:"; echo "$state" >&2; tail -20 "$out/server.log" >&2; exit 1 ;;
-  esac
-  kill -0 "$server_pid" 2>/dev/null || { log "zett-server exited:"; tail -20 "$out/server.log" >&2; exit 1; }
-  sleep 0.5
-done
-case "$state" in *AVAILABLE*) ;; *) log "model not AVAILABLE after 300 s"; exit 1 ;; esac
-log "model AVAILABLE after $((SECONDS - start)) s"
+server_pid=
+stop_server() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  server_pid=
+  return 0
+}
+trap stop_server EXIT
+start_server() {  # name: log file suffix
+  local name=$1 loaded_at
+  log "zett-server on $addr (for $name)"
+  local t0=$SECONDS
+  # shellcheck disable=SC2086  # SERVER_FLAGS is a list of flags
+  "$build/server/zett-server" --model-repository "$repo" --listen "$addr" \
+    --cache_bytes=0 ${SERVER_FLAGS:-} > "$out/server_$name.log" 2>&1 &
+  server_pid=$!
+  local state=
+  for _ in $(seq 1 600); do
+    state=$("$zett" models --server "$addr" --model "$model" 2>/dev/null || true)
+    case "$state" in
+      *AVAILABLE*) break ;;
+      *FAILED*) log "the model FAILED to load:"; echo "$state" >&2; tail -20 "$out/server_$name.log" >&2; exit 1 ;;
+    esac
+    kill -0 "$server_pid" 2>/dev/null || { log "zett-server exited:"; tail -20 "$out/server_$name.log" >&2; exit 1; }
+    sleep 0.5
+  done
+  case "$state" in *AVAILABLE*) ;; *) log "model not AVAILABLE after 300 s"; exit 1 ;; esac
+  loaded_at=$((SECONDS - t0))
+  echo "available_after_seconds=$loaded_at" > "$out/load_$name.txt"
+  grep -o 'load_seconds=[^ ]*\|warmup_seconds=[^ ]*' "$out/server_$name.log" \
+    >> "$out/load_$name.txt" || true
+  log "model AVAILABLE after $loaded_at s: $(tr '\n' ' ' < "$out/load_$name.txt")"
+}
 
-# Run 0 warms up (cuBLAS handles, allocator); the report takes the median of the others.
+# Run 0 is the first request after load; the report takes the median of the others as warm.
 transfer() {  # name tokenizer runs
   local name=$1 tokenizer=$2 runs=$3
   for k in $(seq 0 $((runs - 1))); do
@@ -165,13 +196,18 @@ transfer() {  # name tokenizer runs
   rm -rf "$out/transfer_out_$name"
 }
 log "transfers"
+start_server 32k
 transfer 32k "$out/targets/gpt2-32k.json" 4
+stop_server
+start_server 128k
 transfer 128k "$out/targets/llama3-128k.json" 3
 
-log "PredictTokens, 64 tokens, 1 stream, 10 s"
-"$zett" bench --server "$addr" --model "$model" --tokenizer "$out/targets/tokens64.txt" \
-  --rpc predict_tokens --tokens 64 --streams 1 --seconds 10 --dtype bf16 \
-  | tee "$out/predict_tokens.log" || log "PredictTokens bench failed"
+if [ "$only_transfers" != 1 ]; then
+  log "PredictTokens, 64 tokens, 1 stream, 10 s"
+  "$zett" bench --server "$addr" --model "$model" --tokenizer "$out/targets/tokens64.txt" \
+    --rpc predict_tokens --tokens 64 --streams 1 --seconds 10 --dtype bf16 \
+    | tee "$out/predict_tokens.log" || log "PredictTokens bench failed"
+fi
 
 stop_server
 trap - EXIT

@@ -5,6 +5,8 @@
 # other on the same GPU; prints a table last. About 2-3 minutes on an H100.
 #   usage: scripts/bench/train_step.sh BUILD_DIR [OUT_DIR]
 #   env: OURS_STEPS (default 200), TORCH_STEPS (50), COMPILE=0 skips the torch.compile variant;
+#   TRACE=1 records 10 steps of each implementation with the Kineto profiler and prints the
+#   kernel summaries (scripts/bench/kernel_summary.py) before the table;
 #   for a CPU smoke test of the script itself: DEVICE=cpu B=4 T=32 K=600 LOG_EVERY=2
 #   TORCH_WARMUP=1 TORCH_STEPS=2 OURS_STEPS=6 COMPILE=0.
 # Needs on the GPU host what scripts/gpu/host_env.sh unpacks (.debs/sysroot.tar.xz,
@@ -33,7 +35,8 @@ start=$SECONDS
 timeout 300 "$bin" train --base=models/base-lm --train_files='data/corpus/train/*.txt' \
   --output_dir="$run_dir" --resume=false --steps="$ours_steps" --batch_size=$B --seq_len=$T \
   --sample_vocab_size=$K --log_every=$log_every --eval_every=1000000 --save_every=1000000 \
-  --device="$device" ${OURS_FLAGS:-} > "$out/ours.log" 2>&1
+  --device="$device" ${TRACE:+--trace_steps=10 --trace_file="$out/trace-ours.json"} \
+  ${OURS_FLAGS:-} > "$out/ours.log" 2>&1
 echo "ours rc=$? wall=$((SECONDS - start))s"
 grep -E "^hypernet|^step" "$out/ours.log" | tail -4
 
@@ -44,9 +47,17 @@ compile_flag=--compile
 start=$SECONDS
 timeout 240 python3 scripts/bench/train_step_torch.py --device "$device" --batch-size $B \
   --seq-len $T --sample-vocab-size $K --steps "$torch_steps" --warmup "${TORCH_WARMUP:-10}" $compile_flag \
+  ${TRACE:+--trace "$out/trace"} \
   > "$out/torch.log" 2>&1
 echo "torch rc=$? wall=$((SECONDS - start))s"
 grep -vE "^RESULT|^\|" "$out/torch.log" | tail -5
+
+if [ -n "${TRACE:-}" ]; then
+  for impl in ours pytorch-eager pytorch-compile; do
+    [ -f "$out/trace-$impl.json" ] &&
+      python3 scripts/bench/kernel_summary.py "$out/trace-$impl.json" --label "$impl, 10 steps" --top 12
+  done
+fi
 
 python3 - "$out/ours.log" "$run_dir/trainer_state.json" "$out/torch.log" $B $T <<'PY'
 import json, re, sys

@@ -291,6 +291,15 @@ def run(name, loss_fn, trainable, batches, args, device):
                          if device.type == "cuda" else None),
     }
     print("RESULT " + json.dumps(record), flush=True)
+    if args.trace:  # a few more steps under the profiler, for scripts/bench/kernel_summary.py
+        path = f"{args.trace}-{name}.json"
+        with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU,
+                                                torch.profiler.ProfilerActivity.CUDA]) as prof:
+            for i in range(args.trace_steps):
+                step(args.warmup + args.steps + i, args.trace_steps)
+            sync()
+        prof.export_chrome_trace(path)
+        print(f"{name}: trace of {args.trace_steps} steps in {path}", flush=True)
     return record
 
 
@@ -325,11 +334,14 @@ def main():
     parser.add_argument("--compile-warmup", type=int, default=15)
     parser.add_argument("--no-eager", action="store_true", help="skip the eager run")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--trace", default="", help="PREFIX: write PREFIX-<impl>.json traces")
+    parser.add_argument("--trace-steps", type=int, default=10)
     args = parser.parse_args()
 
     device = torch.device(args.device)
-    torch.backends.cuda.matmul.allow_tf32 = False  # ours runs the fp32 hypernet without TF32
-    torch.backends.cudnn.allow_tf32 = False
+    # As ours: zett-train allows TF32 for the fp32 hypernetwork's matmuls on CUDA.
+    torch.backends.cuda.matmul.allow_tf32 = True
+    torch.backends.cudnn.allow_tf32 = True
     torch.manual_seed(args.seed)
     gen = torch.Generator().manual_seed(args.seed)
 
