@@ -4,7 +4,7 @@
 #   2. scripts/bench/mistral_shape.sh with the defaults (issue 13: first request vs warm)
 #   3. two ablations of the warm-up, transfers only: --attention=auto, --row_buckets_per_octave=0
 #   4. continued-training curves (issue 14) for CURVE_LIMIT seconds
-# Everything goes to /tmp/s9; pack.sh-style tarballs for the ≤ 8 files a call brings back.
+# Everything goes to /tmp/s9; a later call packs what it needs (a call brings back ≤ 8 files).
 #   usage: setsid bash scripts/gpu/runs/2026-12-03.sh > /tmp/s9/driver.log 2>&1 &
 set -uo pipefail
 cd "$(dirname "$0")/../../.."
