@@ -22,6 +22,7 @@
 #include "core/io/safetensors.h"
 #include "core/model/pretrained.h"
 #include "core/train/command_line.h"
+#include "core/train/encoded_texts.h"
 #include "core/train/flat_adamw.h"
 #include "core/train/lr_schedule.h"
 #include "core/train/training_texts.h"
@@ -49,12 +50,10 @@ absl::Status CheckOptions(const ContinueTrainOptions& o) {
   if (o.train_files.empty()) return absl::InvalidArgumentError("--train_files is required");
   if (o.test_text.empty()) return absl::InvalidArgumentError("--test_text is required");
   if (o.steps < 0 || o.batch_size < 1 || o.seq_len < 2 || o.eval_every < 1 ||
-      o.test_batch_size < 1 || o.text_bytes < 0 || o.max_test_bytes < 0 || o.test_seq_len < 0 ||
-      o.encode_threads < 0) {
+      o.test_batch_size < 1 || o.max_test_bytes < 0 || o.test_seq_len < 0 || o.encode_threads < 0) {
     return absl::InvalidArgumentError(
         "--steps >= 0, --batch_size >= 1, --seq_len >= 2, --eval_every >= 1, "
-        "--test_batch_size >= 1 and --text_bytes, --max_test_bytes, --test_seq_len, "
-        "--encode_threads >= 0");
+        "--test_batch_size >= 1 and --max_test_bytes, --test_seq_len, --encode_threads >= 0");
   }
   if (o.device != "auto" && o.device != "cpu" && o.device != "cuda") {
     return absl::InvalidArgumentError(
@@ -70,58 +69,43 @@ struct TargetBatch {
   at::Tensor targets;    // [N] int64: the token each predicts
 };
 
-// Each text's target rows, cut to seq_len + 1 ids, encoded by `threads` threads (the
-// tokenizer's cache is locked; encoding is what bounds a step's speed on a GPU host).
-absl::StatusOr<std::vector<std::vector<int32_t>>> EncodeTexts(const std::vector<std::string>& texts,
-                                                              const tk::Tokenizer& target,
-                                                              const TargetVocabulary& vocabulary,
-                                                              int64_t seq_len, int64_t threads) {
-  const auto count = static_cast<int64_t>(texts.size());
-  std::vector<std::vector<int32_t>> rows(count);
-  std::vector<absl::Status> statuses(count);
-  auto encode_from = [&](int64_t first) {
-    for (int64_t i = first; i < count; i += threads) {
-      absl::StatusOr<std::vector<int32_t>> ids = EncodeWithTarget(target, vocabulary, texts[i]);
-      if (!ids.ok()) {
-        statuses[i] = ids.status();
-        continue;
-      }
-      // seq_len inputs predict seq_len tokens: keep seq_len + 1 ids.
-      if (static_cast<int64_t>(ids->size()) > seq_len + 1) ids->resize(seq_len + 1);
-      rows[i] = std::move(*ids);
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int64_t t = 1; t < threads; ++t) pool.emplace_back(encode_from, t);
-  encode_from(0);
-  for (std::thread& thread : pool) thread.join();
-  for (const absl::Status& status : statuses) RETURN_IF_ERROR(status);
-  return rows;
-}
-
-absl::StatusOr<TargetBatch> EncodeBatch(const std::vector<std::string>& texts,
-                                        const tk::Tokenizer& target,
-                                        const TargetVocabulary& vocabulary, int64_t seq_len,
-                                        int64_t threads) {
-  ASSIGN_OR_RETURN(std::vector<std::vector<int32_t>> rows,
-                   EncodeTexts(texts, target, vocabulary, seq_len, threads));
+// Rows of ≤ seq_len + 1 ids (EncodedTexts::SampleRows) as inputs and next-token targets,
+// right-padded to the longest row. A BOS is never a target: eval never scores one, and a
+// packed row's next document starts with it.
+TargetBatch MakeBatch(const std::vector<std::vector<int32_t>>& rows, int32_t bos_row) {
   int64_t width = 1;
   for (const std::vector<int32_t>& row : rows) {
     width = std::max<int64_t>(width, static_cast<int64_t>(row.size()) - 1);
   }
   const auto batch = static_cast<int64_t>(rows.size());
   // Right padding under causal attention never reaches a real position: no mask needed.
-  std::vector<int64_t> ids(batch * width, vocabulary.bos_row), positions, targets;
+  std::vector<int64_t> ids(batch * width, bos_row), positions, targets;
   for (int64_t r = 0; r < batch; ++r) {
     const std::vector<int32_t>& row = rows[r];
     for (int64_t t = 0; t + 1 < static_cast<int64_t>(row.size()); ++t) {
       ids[r * width + t] = row[t];
+      if (row[t + 1] == bos_row) continue;
       positions.push_back(r * width + t);
       targets.push_back(row[t + 1]);
     }
   }
   return TargetBatch{at::tensor(ids, at::kLong).view({batch, width}),
                      at::tensor(positions, at::kLong), at::tensor(targets, at::kLong)};
+}
+
+// Every training document in target rows, once, without its BOS.
+absl::StatusOr<EncodedTexts> EncodeTrainingTexts(const TrainingTexts& texts,
+                                                 const tk::Tokenizer& target,
+                                                 const TargetVocabulary& vocabulary,
+                                                 int64_t threads) {
+  return EncodedTexts::Encode(
+      texts,
+      [&](const std::string& text) -> absl::StatusOr<std::vector<int32_t>> {
+        ASSIGN_OR_RETURN(std::vector<int32_t> ids, EncodeWithTarget(target, vocabulary, text));
+        ids.erase(ids.begin());  // [BOS] + rows: SampleRows adds the BOS
+        return ids;
+      },
+      threads);
 }
 
 // The trained tables and what stays fixed.
@@ -217,7 +201,7 @@ absl::StatusOr<std::vector<CurvePoint>> RunContinueTraining(const ContinueTrainO
   };
   // Inputs first: a typo fails in seconds, not after the model is loaded.
   ASSIGN_OR_RETURN(EvalText test, LoadEvalText(o.test_text, o.max_test_bytes));
-  ASSIGN_OR_RETURN(TrainingTexts train, TrainingTexts::Load(o.train_files));
+  ASSIGN_OR_RETURN(TrainingTexts texts, TrainingTexts::Load(o.train_files));
   ASSIGN_OR_RETURN(auto target, LoadNamedTokenizer(o.target_tokenizer, "target tokenizer"));
 
   const bool cuda = o.device == "cuda" || (o.device == "auto" && CudaAvailable());
@@ -273,6 +257,14 @@ absl::StatusOr<std::vector<CurvePoint>> RunContinueTraining(const ContinueTrainO
     test_sequences.push_back(std::move(rows));
   }
 
+  const int64_t threads =
+      o.encode_threads > 0
+          ? o.encode_threads
+          : std::clamp<int64_t>(static_cast<int64_t>(std::thread::hardware_concurrency()), 1, 8);
+  ASSIGN_OR_RETURN(const EncodedTexts train,
+                   EncodeTrainingTexts(texts, *target, vocabulary, threads));
+  const double encoded_after = elapsed();
+
   Tables tables;
   std::vector<int64_t> frozen;
   for (size_t row = 0; row < copy.size(); ++row) {
@@ -304,16 +296,15 @@ absl::StatusOr<std::vector<CurvePoint>> RunContinueTraining(const ContinueTrainO
   FlatAdamW optimizer(params, adam);
   const WarmupCosineSchedule schedule{o.lr, o.warmup_steps, std::max<int64_t>(o.steps, 1),
                                       o.min_lr_ratio};
-  const int64_t text_bytes = o.text_bytes > 0 ? o.text_bytes : 4 * o.seq_len;
 
   if (!o.output_dir.empty()) fs::create_directories(o.output_dir);
   if (log) {
     *log << absl::StrFormat(
         "continue: %s on %s %s; target %s: %d rows (%d frozen), init %s; test %s: %d bytes, "
-        "%d tokens\n",
+        "%d tokens; training text: %d documents, %d target tokens (encoded once, %s)\n",
         o.base_dir, cuda ? "cuda" : "cpu", DtypeName(backbone_options.dtype), o.target_tokenizer,
         vocabulary.rows(), frozen.size(), EvalMethodName(o.init), test.path, test.bytes,
-        test_tokens);
+        test_tokens, texts.documents(), train.tokens(), FormatDuration(encoded_after));
   }
 
   std::vector<CurvePoint> curve;
@@ -346,15 +337,12 @@ absl::StatusOr<std::vector<CurvePoint>> RunContinueTraining(const ContinueTrainO
   };
   RETURN_IF_ERROR(add_point(0));
 
-  const int64_t threads =
-      o.encode_threads > 0
-          ? o.encode_threads
-          : std::clamp<int64_t>(static_cast<int64_t>(std::thread::hardware_concurrency()), 1, 8);
-  // The next step's batch is sampled and encoded while this step runs on the device.
+  // The next step's batch is drawn while this step runs on the device.
   auto batch_for = [&](int64_t step) {
     return std::async(std::launch::async, [&, step]() -> absl::StatusOr<TargetBatch> {
-      return EncodeBatch(train.Sample(o.batch_size, text_bytes, o.language_alpha, o.seed, step),
-                         *target, vocabulary, o.seq_len, threads);
+      return MakeBatch(train.SampleRows(o.batch_size, o.seq_len + 1, vocabulary.bos_row,
+                                        o.language_alpha, o.pack, o.seed, step),
+                       vocabulary.bos_row);
     });
   };
   std::future<absl::StatusOr<TargetBatch>> next = batch_for(0);

@@ -6,11 +6,12 @@
 // the init method. Trained to convergence it is the oracle: the best any embedding-only method
 // can reach with this LM (docs/evaluation.md).
 //
-// Training rows: each of --batch_size texts per step (TrainingTexts::Sample) is encoded as
-// [BOS] + target rows (EncodeWithTarget, as eval) and truncated to seq_len; one span per row,
-// no packing, so every row starts at position 0 from its own BOS as the scored documents do.
-// The loss is the mean next-token cross-entropy over real positions; logits come from the
-// backbone's final hidden states in fp32 against the fp32 output table, as the scorer's do.
+// Training rows: every training document is encoded once in target rows (EncodeWithTarget, as
+// eval); each of --batch_size rows per step is [BOS] + a window of one document
+// (EncodedTexts::SampleRows), packed with further documents, each from its own BOS, up to
+// seq_len inputs (unless !pack). The loss is the mean next-token cross-entropy over real
+// positions whose target is not a BOS; logits come from the backbone's final hidden states in
+// fp32 against the fp32 output table, as the scorer's do.
 //
 // Trainable: E_in and E_out [V_target, d] fp32 (one table for a tied LM). A bias the init
 // method has (the base LM's or a hypernet's) is kept fixed. Rows that keep an original row
@@ -41,8 +42,8 @@ struct ContinueTrainOptions {
   int64_t steps = 1000;
   int64_t batch_size = 8;      // texts per step
   int64_t seq_len = 256;       // training rows, BOS included
-  int64_t text_bytes = 0;      // bytes per sampled text; 0 = 4 × seq_len (as `zett-train train`)
-  int64_t encode_threads = 0;  // threads encoding a batch; 0 = the cores, at most 8
+  bool pack = true;            // fill each row with further documents up to seq_len
+  int64_t encode_threads = 0;  // threads encoding the training text; 0 = the cores, at most 8
   double language_alpha = 0.3;
   // Embedding rows take large steps well: 1e-3 moves a row by ~1e-3 per step in every
   // dimension, small against typical row norms (~1) but enough to converge in a few thousand.

@@ -23,7 +23,7 @@ absl::StatusOr<ContinueTrainOptions> ParseOptions(const std::vector<std::string>
   ASSIGN_OR_RETURN(o.steps, flags.GetInt("steps", o.steps));
   ASSIGN_OR_RETURN(o.batch_size, flags.GetInt("batch_size", o.batch_size));
   ASSIGN_OR_RETURN(o.seq_len, flags.GetInt("seq_len", o.seq_len));
-  ASSIGN_OR_RETURN(o.text_bytes, flags.GetInt("text_bytes", o.text_bytes));
+  ASSIGN_OR_RETURN(o.pack, flags.GetBool("pack", o.pack));
   ASSIGN_OR_RETURN(o.encode_threads, flags.GetInt("encode_threads", o.encode_threads));
   ASSIGN_OR_RETURN(o.language_alpha, flags.GetDouble("language_alpha", o.language_alpha));
   ASSIGN_OR_RETURN(o.lr, flags.GetDouble("lr", o.lr));

@@ -29,6 +29,7 @@ class TrainingTexts {
 
   const std::vector<std::string>& names() const { return names_; }
   int64_t documents() const;
+  const std::vector<std::vector<std::string>>& documents_by_language() const { return documents_; }
 
  private:
   std::vector<std::vector<std::string>> documents_;  // [language][document]

@@ -7,7 +7,7 @@
 #   usage: scripts/gpu/continue_curves.sh OUT_DIR STEPS [TIME_LIMIT_S]
 #   env:   LANGS ("en ru de"), INITS ("hypernet fvt"), B (64 texts per step), EVAL_EVERY
 #          (STEPS / 10), MAX_TEST_BYTES (40000), LR (1e-3), TAG (run-name suffix, ""),
-#          TOKENIZERS (data/tokenizers), ENCODE_THREADS (2 per run)
+#          TOKENIZERS (data/tokenizers), ENCODE_THREADS (2 per run), CURVES_BUILD=0 (built already)
 # Writes OUT_DIR/<lang>-<init><TAG>/curve.json and log; prints one table of all curves last
 # (scripts/eval/continue_table.py). Needs what scripts/gpu/host_env.sh unpacks.
 set -uo pipefail
@@ -19,7 +19,7 @@ limit=${3:-560}
 read -ra langs <<<"${LANGS:-en ru de}"
 read -ra inits <<<"${INITS:-hypernet fvt}"
 mkdir -p "$out"
-gpu_build build/gpu zett-train
+[ "${CURVES_BUILD:-1}" = 1 ] && { gpu_build build/gpu zett-train || exit 1; }
 bin=build/gpu/core/train/zett-train
 
 pids=()
