@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Watches a detached GPU run (a driver started with setsid, scripts/gpu/runs/) from a device
 # call: waits until FILE exists or WAIT_S seconds pass, prints the driver log's tail, and packs
-# the run's small outputs (logs, JSON, Markdown, CSV; ≤ 1 MB each) into $OUT/results.tar.gz,
+# the run's small outputs (logs, JSON, Markdown, CSV; under 1 MB each) into $OUT/results.tar.gz,
 # so every call brings back what exists so far even if the machine is later handed back.
 #   usage: scripts/gpu/collect.sh RUN_DIR FILE WAIT_S
 set -uo pipefail
@@ -14,6 +14,6 @@ echo "collect: waited $((SECONDS - start)) s; $file $([ -e "$file" ] && echo exi
 tail -40 "$run/driver.log" 2>/dev/null
 if [ -n "${OUT:-}" ]; then
   (cd "$run" && find . -type f \( -name '*.log' -o -name 'log' -o -name '*.json' -o -name '*.md' \
-    -o -name '*.csv' -o -name '*.txt' \) -size -1M -print0 | tar --null -czf "$OUT/results.tar.gz" -T -)
+    -o -name '*.csv' -o -name '*.txt' \) -size -1000k -print0 | tar --null -czf "$OUT/results.tar.gz" -T -)
   ls -la "$OUT"
 fi
