@@ -111,9 +111,14 @@ absl::StatusOr<TokenizerInput> TokenizerInputFromList(const v1::TokenList& list,
   if (list.tokens_size() == 0) {
     return absl::InvalidArgumentError(absl::StrCat(field, ".tokens: empty"));
   }
-  if (static_cast<uint64_t>(list.tokens_size()) > max_tokens) {
+  // Special tokens are rows too: they count toward every limit the tokens do.
+  const uint64_t rows = static_cast<uint64_t>(list.tokens_size()) + list.special_tokens_size();
+  if (rows > max_tokens) {
     return absl::ResourceExhaustedError(
-        absl::StrCat(field, ".tokens: ", list.tokens_size(), " tokens, limit ", max_tokens));
+        list.special_tokens_size() == 0
+            ? absl::StrCat(field, ".tokens: ", list.tokens_size(), " tokens, limit ", max_tokens)
+            : absl::StrCat(field, ": ", list.tokens_size(), " tokens + ",
+                           list.special_tokens_size(), " special_tokens, limit ", max_tokens));
   }
   if (!v1::TokenKind_IsValid(list.kind()) || list.kind() == v1::TOKEN_KIND_UNSPECIFIED) {
     return absl::InvalidArgumentError(
@@ -132,9 +137,16 @@ absl::StatusOr<TokenizerInput> TokenizerInputFromList(const v1::TokenList& list,
     surface_bytes += token.size();
     input.tokens.push_back(token);
   }
+  for (int i = 0; i < list.special_tokens_size(); ++i) {
+    if (list.special_tokens(i).empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ".special_tokens[", i, "]: empty token"));
+    }
+    surface_bytes += list.special_tokens(i).size();
+  }
   if (surface_bytes > limits.max_surface_bytes) {
     return absl::ResourceExhaustedError(absl::StrCat(
-        field, ".tokens: ", surface_bytes, " bytes of tokens, limit ", limits.max_surface_bytes));
+        field, ": ", surface_bytes, " bytes of tokens, limit ", limits.max_surface_bytes));
   }
   input.special_tokens.assign(list.special_tokens().begin(), list.special_tokens().end());
   return input;

@@ -130,6 +130,46 @@ absl::Status TransferService::CheckAuth(const grpc::ServerContext* context) cons
   return absl::OkStatus();
 }
 
+absl::Status TransferService::CheckReplyFits(uint64_t rows, const ModelMetadata& metadata,
+                                             const ResolvedOptions& options,
+                                             uint64_t max_message_bytes) {
+  uint64_t row_bytes = 0;
+  for (v1::Matrix m : options.matrices) {
+    row_bytes += MatrixCols(metadata, m) * DTypeSize(options.proto.dtype());
+  }
+  if ((row_bytes + 64) * rows > max_message_bytes) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("tokens: ", rows, " rows need about ", row_bytes * rows, " bytes, over the ",
+                     max_message_bytes, "-byte message limit; use Transfer with a token_list"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<RowBatchOutput> TransferService::PredictInDeviceBatches(
+    grpc::ServerContext* context, std::shared_ptr<const LoadedModel> model,
+    std::shared_ptr<const PreparedTransfer> prepared, const ResolvedOptions& options) {
+  // One device batch at a time, each queued after the previous one finished, so that other
+  // requests' work runs in between: no PredictTokens call holds the device for long.
+  RowBatchOutput output;
+  output.data.resize(options.matrices.size());
+  auto cancel = std::make_shared<CancelFlag>(false);
+  const uint64_t batch_rows = std::max<uint64_t>(queue_->max_batch_rows(), 1);
+  double queue_seconds = 0, predict_seconds = 0;
+  for (uint64_t first = 0; first < prepared->num_rows(); first += batch_rows) {
+    const uint64_t rows = std::min(batch_rows, prepared->num_rows() - first);
+    std::shared_ptr<PendingRows> pending = queue_->Submit(
+        model, prepared, first, rows, options.proto.dtype(), options.matrices, cancel);
+    RETURN_IF_ERROR(AwaitRows(context, *pending, *cancel));
+    queue_seconds += pending->queue_seconds();
+    predict_seconds += pending->predict_seconds();
+    absl::StatusOr<RowBatchOutput> batch = pending->TakeResult();
+    for (size_t m = 0; m < output.data.size(); ++m) output.data[m] += batch->data[m];
+  }
+  metrics_->ObservePhase("PredictTokens", "queue", queue_seconds);
+  metrics_->ObservePhase("PredictTokens", "predict", predict_seconds);
+  return output;
+}
+
 absl::Status TransferService::AwaitRows(grpc::ServerContext* context, PendingRows& pending,
                                         CancelFlag& cancel) const {
   while (!pending.WaitFor(kPollInterval)) {
@@ -421,16 +461,8 @@ absl::Status TransferService::DoPredictTokens(grpc::ServerContext* context,
   ASSIGN_OR_RETURN(const ResolvedOptions options,
                    ResolveOptions(request.options(), resolved.name, metadata, options_.limits));
   const v1::DType dtype = options.proto.dtype();
-  uint64_t response_bytes = 0;
-  for (v1::Matrix m : options.matrices) {
-    response_bytes += input.tokens.size() * MatrixCols(metadata, m) * DTypeSize(dtype);
-  }
-  if (response_bytes + 64 * input.tokens.size() > options_.limits.max_message_bytes) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("tokens: ", input.tokens.size(), " tokens need about ", response_bytes,
-                     " bytes of rows, over the ", options_.limits.max_message_bytes,
-                     "-byte message limit; use Transfer with a token_list"));
-  }
+  RETURN_IF_ERROR(CheckReplyFits(input.tokens.size() + input.special_tokens.size(), metadata,
+                                 options, options_.limits.max_message_bytes));
 
   const absl::Time prepare_start = absl::Now();
   absl::StatusOr<PreparedTransfer> prepared_or =
@@ -438,18 +470,15 @@ absl::Status TransferService::DoPredictTokens(grpc::ServerContext* context,
   metrics_->ObservePhase("PredictTokens", "prepare", SecondsSince(prepare_start));
   if (!prepared_or.ok()) return prepared_or.status();
   RETURN_IF_ERROR(CheckPrepared(*prepared_or, options_.limits));
+  // The engine may add rows (conversion helpers): the reply is checked again on what it has.
+  RETURN_IF_ERROR(CheckReplyFits(prepared_or->num_rows(), metadata, options,
+                                 options_.limits.max_message_bytes));
   prepared_or->language_id = options.prepare.language_id;
   prepared_or->fp32_compute = options.prepare.fp32_compute;
   auto prepared = std::make_shared<const PreparedTransfer>(*std::move(prepared_or));
 
-  auto cancel = std::make_shared<CancelFlag>(false);
-  std::shared_ptr<PendingRows> pending = queue_->Submit(
-      resolved.model, prepared, 0, prepared->num_rows(), dtype, options.matrices, cancel);
-  RETURN_IF_ERROR(AwaitRows(context, *pending, *cancel));
-  metrics_->ObservePhase("PredictTokens", "queue", pending->queue_seconds());
-  metrics_->ObservePhase("PredictTokens", "predict", pending->predict_seconds());
-
-  const RowBatchOutput& output = *pending->result();
+  ASSIGN_OR_RETURN(const RowBatchOutput output,
+                   PredictInDeviceBatches(context, resolved.model, prepared, options));
   for (uint64_t id = 0; id < prepared->num_rows(); ++id) {
     FillTokenEntry(id, prepared->vocabulary[id], response->add_tokens());
   }

@@ -11,6 +11,7 @@
 #include "server/metrics.h"
 #include "server/model_repository.h"
 #include "server/predict_queue.h"
+#include "server/request_validation.h"
 #include "server/result_cache.h"
 #include "server/service_options.h"
 
@@ -37,6 +38,13 @@ class TransferService final : public v1::TokenizerTransfer::Service {
                                const v1::PredictTokensRequest& request,
                                v1::PredictTokensResponse* response);
   absl::Status CheckAuth(const grpc::ServerContext* context) const;
+  // RESOURCE_EXHAUSTED when `rows` rows of the requested matrices would not fit one reply.
+  static absl::Status CheckReplyFits(uint64_t rows, const ModelMetadata& metadata,
+                                     const ResolvedOptions& options, uint64_t max_message_bytes);
+  // All rows of `prepared`, queued as device batches of at most max_batch_rows, one at a time.
+  absl::StatusOr<RowBatchOutput> PredictInDeviceBatches(
+      grpc::ServerContext* context, std::shared_ptr<const LoadedModel> model,
+      std::shared_ptr<const PreparedTransfer> prepared, const ResolvedOptions& options);
   // Waits for queued rows while watching for cancellation and the deadline; on either, sets
   // `cancel` so that queued rows are dropped.
   absl::Status AwaitRows(grpc::ServerContext* context, PendingRows& pending,

@@ -4,8 +4,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -201,6 +203,63 @@ TEST_F(ErrorsTest, LimitsAreResourceExhausted) {
   status = server_->stub().PredictTokens(&context, predict, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_THAT(status.error_message(), HasSubstr("tokens.tokens: 4097 tokens, limit 4096"));
+  // Special tokens are rows too: 10 tokens + 4,087 special tokens are over the same limit.
+  predict.mutable_tokens()->clear_tokens();
+  for (int i = 0; i < 10; ++i) predict.mutable_tokens()->add_tokens(absl::StrCat("p", i));
+  for (int i = 0; i < 4087; ++i) {
+    predict.mutable_tokens()->add_special_tokens(absl::StrCat("<s", i, ">"));
+  }
+  grpc::ClientContext special_context;
+  status = server_->stub().PredictTokens(&special_context, predict, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(status.error_message(),
+              HasSubstr("tokens: 10 tokens + 4087 special_tokens, limit 4096"));
+  // ... and count toward Transfer's vocabulary limit (5000).
+  request = TokenListRequest("tied", 4990);
+  for (int i = 0; i < 11; ++i) request.mutable_token_list()->add_special_tokens("<x>");
+  status = Transfer(request);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(status.error_message(), HasSubstr("4990 tokens + 11 special_tokens, limit 5000"));
+  // An empty special token is malformed.
+  request = TokenListRequest("tied", 3);
+  request.mutable_token_list()->add_special_tokens("");
+  status = Transfer(request);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("token_list.special_tokens[0]: empty token"));
+}
+
+// A large PredictTokens call runs as device batches of max_batch_rows (200 here, 100 ms of
+// "device" time each), queued one after another: a small call that arrives meanwhile runs
+// between two of them instead of after all, and the rows are those of one in-process batch.
+TEST_F(ErrorsTest, PredictTokensRunsInDeviceBatchesThatOtherCallsGetBetween) {
+  v1::PredictTokensRequest predict;
+  predict.set_model("slow");
+  predict.mutable_tokens()->set_kind(v1::TOKEN_KIND_BYTE_LEVEL);
+  for (int i = 0; i < 1000; ++i) predict.mutable_tokens()->add_tokens(absl::StrCat("t", i));
+  const auto& model = *server_->loader().Loaded("slow", 1);
+  const uint64_t rows_before = model.rows_predicted(), calls_before = model.predict_calls();
+  v1::PredictTokensResponse big;
+  grpc::Status big_status;
+  std::thread big_call([&] {
+    grpc::ClientContext context;
+    big_status = server_->stub().PredictTokens(&context, predict, &big);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));  // inside the big call's 2nd batch
+  const grpc::Status small = Transfer(TokenListRequest("slow", 3));
+  // Rows predicted when the small call has its rows: not yet all 1,000 of the big call.
+  const uint64_t rows_when_small_done = model.rows_predicted() - rows_before;
+  big_call.join();
+  ASSERT_TRUE(big_status.ok()) << big_status.error_message();
+  ASSERT_TRUE(small.ok()) << small.error_message();
+  EXPECT_LT(rows_when_small_done, 1000u + 3u) << "the small call waited for the whole big one";
+  EXPECT_GE(model.predict_calls() - calls_before, 5u) << "1,000 rows in batches of <= 200";
+
+  ASSERT_EQ(big.tokens_size(), 1000);
+  ASSERT_EQ(big.rows_size(), 1);
+  const v1::Matrix matrix = big.rows(0).matrix();
+  const std::map<v1::Matrix, std::string> expected = InProcessRows(
+      *server_->loader().Loaded("slow", 1), TokenListRequest("slow", 1000), big.dtype(), {matrix});
+  EXPECT_EQ(big.rows(0).data(), expected.at(matrix)) << "batched rows differ from one batch";
 }
 
 TEST_F(ErrorsTest, DeadlineStopsTheWork) {
