@@ -37,6 +37,8 @@ ABSL_FLAG(uint64_t, cache_bytes, 1ull << 30, "Result cache capacity; 0: off.");
 ABSL_FLAG(uint64_t, max_batch_rows, 4096, "Rows of one predict batch.");
 ABSL_FLAG(int, load_threads, 2, "Threads that verify and load model versions.");
 ABSL_FLAG(double, drain_seconds, 20, "Grace period for in-flight calls on SIGTERM.");
+ABSL_FLAG(double, write_timeout_seconds, 30,
+          "Cut a Transfer stream whose client takes no message for this long; 0: never.");
 ABSL_FLAG(std::string, bearer_token_file, "",
           "File whose first line is the bearer token every zett.v1 call must send.");
 ABSL_FLAG(std::string, tls_cert, "", "PEM server certificate chain (enables TLS).");
@@ -119,6 +121,7 @@ int main(int argc, char** argv) {
   limits.max_surface_bytes = absl::GetFlag(FLAGS_max_surface_bytes);
   limits.max_concurrent_requests = absl::GetFlag(FLAGS_max_concurrent_requests);
   limits.max_predict_tokens = absl::GetFlag(FLAGS_max_predict_tokens);
+  options.service.write_timeout_seconds = absl::GetFlag(FLAGS_write_timeout_seconds);
   options.cache_bytes = absl::GetFlag(FLAGS_cache_bytes);
   options.max_batch_rows = absl::GetFlag(FLAGS_max_batch_rows);
   options.load_threads = absl::GetFlag(FLAGS_load_threads);

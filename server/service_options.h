@@ -29,6 +29,9 @@ struct ServiceOptions {
   // messages) queued ahead of the one being written: overlaps prediction with streaming while
   // bounding the host memory one request holds.
   int batches_ahead = 2;
+  // A Transfer stream whose client has not taken one message for this long is cut and its
+  // admission slot freed (0: never).
+  double write_timeout_seconds = 30;
 };
 
 }  // namespace zett::server

@@ -81,13 +81,24 @@ void FillTokenEntry(uint64_t id, const TokenInfo& info, v1::TokenEntry* entry) {
 // result cache.
 class StreamWriter {
  public:
-  StreamWriter(grpc::ServerWriter<v1::TransferResponse>* writer, bool keep)
-      : writer_(writer), keep_(keep) {}
+  StreamWriter(grpc::ServerWriter<v1::TransferResponse>* writer, grpc::ServerContext* context,
+               WriteWatchdog* watchdog, bool keep)
+      : writer_(writer), context_(context), watchdog_(watchdog), keep_(keep) {}
 
   absl::Status Write(v1::TransferResponse message) {
     const absl::Time start = absl::Now();
-    const bool ok = writer_->Write(message);
+    bool ok, timed_out;
+    {
+      WriteWatchdog::Watch watch(watchdog_, context_);
+      ok = writer_->Write(message);
+      timed_out = watch.timed_out();
+    }
     write_seconds_ += SecondsSince(start);
+    if (timed_out) {
+      return absl::DeadlineExceededError(absl::StrCat("the client took no message for ",
+                                                      absl::FormatDuration(watchdog_->timeout()),
+                                                      " (write_timeout_seconds): stream cut"));
+    }
     if (!ok) return absl::CancelledError("the client closed the stream");
     if (keep_) {
       kept_.bytes += message.ByteSizeLong();
@@ -101,6 +112,8 @@ class StreamWriter {
 
  private:
   grpc::ServerWriter<v1::TransferResponse>* writer_;
+  grpc::ServerContext* context_;
+  WriteWatchdog* watchdog_;
   const bool keep_;
   CachedTransfer kept_;
   double write_seconds_ = 0;
@@ -114,7 +127,8 @@ TransferService::TransferService(ServiceOptions options, const ModelRepository* 
       repository_(repository),
       queue_(queue),
       cache_(cache),
-      metrics_(metrics) {}
+      metrics_(metrics),
+      watchdog_(absl::Seconds(options_.write_timeout_seconds)) {}
 
 absl::Status TransferService::CheckAuth(const grpc::ServerContext* context) const {
   if (options_.bearer_token.empty()) return absl::OkStatus();
@@ -243,7 +257,7 @@ absl::Status TransferService::DoTransfer(grpc::ServerContext* context,
   if (std::shared_ptr<const CachedTransfer> cached =
           use_cache ? cache_->Lookup(cache_key) : nullptr) {
     metrics_->CountCache(true);
-    StreamWriter stream(writer, /*keep=*/false);
+    StreamWriter stream(writer, context, &watchdog_, /*keep=*/false);
     uint64_t bytes = 0;
     for (v1::TransferResponse message : cached->messages) {
       if (message.has_header()) message.mutable_header()->set_cache_hit(true);
@@ -283,7 +297,7 @@ absl::Status TransferService::DoTransfer(grpc::ServerContext* context,
     expected_bytes += vocab_size * row_bytes.back();
   }
   const bool keep = use_cache && expected_bytes <= cache_->capacity_bytes();
-  StreamWriter stream(writer, keep);
+  StreamWriter stream(writer, context, &watchdog_, keep);
 
   // Header, then the vocabulary in blocks that stay far below the message limit.
   v1::TransferResponse header_message;

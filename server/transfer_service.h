@@ -14,6 +14,7 @@
 #include "server/request_validation.h"
 #include "server/result_cache.h"
 #include "server/service_options.h"
+#include "server/write_watchdog.h"
 
 namespace zett::server {
 
@@ -58,6 +59,7 @@ class TransferService final : public v1::TokenizerTransfer::Service {
   ResultCache* cache_;
   ServerMetrics* metrics_;
   std::atomic<int> active_{0};
+  WriteWatchdog watchdog_;
 };
 
 }  // namespace zett::server

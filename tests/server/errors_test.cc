@@ -319,6 +319,42 @@ TEST_F(ErrorsTest, TooManyConcurrentRequestsIsResourceExhausted) {
   reader->Finish();
 }
 
+// A client that reads the header and then nothing: its stream is cut after the write timeout
+// and its admission slot goes to the next caller.
+TEST(WriteTimeoutTest, AClientThatStopsReadingIsCutAndItsSlotFreed) {
+  const std::string root = MakeTempDir("errors_write_timeout");
+  // 256 fp32 columns: 40,000 rows are 41 MB, far more than the transport buffers hold.
+  WriteTestModelVersion(root, "wide", 1,
+                        R"({"hidden_size": 256, "tied": true, "surface_maxlen": 4})");
+  server::ServerOptions options;
+  options.service.limits.max_concurrent_requests = 1;
+  options.service.write_timeout_seconds = 0.5;
+  options.cache_bytes = 0;
+  LoopbackServer server(root, options);
+
+  v1::TransferRequest big = TokenListRequest("wide", 40000);
+  big.mutable_options()->set_dtype(v1::DTYPE_FP32);
+  grpc::ClientContext stalled;
+  auto reader = server.stub().Transfer(&stalled, big);
+  v1::TransferResponse response;
+  ASSERT_TRUE(reader->Read(&response));  // the header; then this client reads nothing
+  ASSERT_TRUE(response.has_header());
+
+  // Admitted within a few seconds: the stalled stream held the only slot until it was cut.
+  const auto start = std::chrono::steady_clock::now();
+  grpc::Status status;
+  do {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    grpc::ClientContext context;
+    status = RunTransfer(server.stub(), TokenListRequest("wide", 3), &context).status;
+  } while (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED &&
+           std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  stalled.TryCancel();
+  reader->Finish();
+}
+
 // 1 ms per token in Prepare: a 1500-token transfer spends about 1.5 s there.
 constexpr char kSlowPrepare[] = R"({"hidden_size": 8, "tied": true, "surface_maxlen": 4,
                                     "prepare_delay_us_per_token": 1000})";
