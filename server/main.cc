@@ -176,6 +176,11 @@ int main(int argc, char** argv) {
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
   LogInfo("signal", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
-  (*server)->Shutdown(absl::Seconds(absl::GetFlag(FLAGS_drain_seconds)));
+  if (!(*server)->Shutdown(absl::Seconds(absl::GetFlag(FLAGS_drain_seconds)))) {
+    // A model still loading would hold the exit for as long as its load takes: the drain is
+    // over and nothing is served, so leave without waiting (or running destructors).
+    std::fflush(nullptr);
+    std::_Exit(0);
+  }
   return 0;
 }

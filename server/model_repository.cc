@@ -107,7 +107,8 @@ void ModelRepository::LoadOne(const std::string& name, int64_t version, const st
   }
 }
 
-void ModelRepository::LoadAll(int threads) {
+void ModelRepository::LoadAll(int threads, const VersionLoaded& on_loaded,
+                              const std::function<bool()>& stop) {
   struct Job {
     std::string name;
     int64_t version;
@@ -126,8 +127,9 @@ void ModelRepository::LoadAll(int threads) {
   }
   std::atomic<size_t> next{0};
   auto work = [&] {
-    for (size_t i = next++; i < jobs.size(); i = next++) {
+    for (size_t i = next++; i < jobs.size() && !(stop && stop()); i = next++) {
       LoadOne(jobs[i].name, jobs[i].version, jobs[i].dir, jobs[i].verify_manifest);
+      if (on_loaded) on_loaded(jobs[i].name, jobs[i].version, State(jobs[i].name, jobs[i].version));
     }
   };
   std::vector<std::thread> pool;
@@ -224,6 +226,14 @@ int ModelRepository::CountVersions(v1::VersionState state) const {
     for (const auto& [version, entry] : versions) count += entry.state == state;
   }
   return count;
+}
+
+v1::VersionState ModelRepository::State(const std::string& model, int64_t version) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const auto it = models_.find(model);
+  if (it == models_.end()) return v1::VERSION_STATE_UNSPECIFIED;
+  const auto v = it->second.find(version);
+  return v == it->second.end() ? v1::VERSION_STATE_UNSPECIFIED : v->second.state;
 }
 
 std::vector<std::shared_ptr<const LoadedModel>> ModelRepository::LoadedModels() const {

@@ -37,8 +37,13 @@ class ModelRepository {
   // copy to verify. ALREADY_EXISTS when the repository has that model already.
   absl::Status AddUnverified(const std::string& name, int64_t version, std::string dir);
 
-  // Verifies and loads every LOADING version on `threads` threads; returns when all are done.
-  void LoadAll(int threads);
+  // Called after each version has left LOADING (from a loading thread).
+  using VersionLoaded =
+      std::function<void(const std::string& name, int64_t version, v1::VersionState state)>;
+  // Verifies and loads every LOADING version on `threads` threads; returns when all are done,
+  // or, once `stop` returns true, when the loads under way are done (the rest stay LOADING).
+  void LoadAll(int threads, const VersionLoaded& on_loaded = nullptr,
+               const std::function<bool()>& stop = nullptr);
 
   // `version` 0 means the newest AVAILABLE one. NOT_FOUND: unknown model or version;
   // UNAVAILABLE: still loading; FAILED_PRECONDITION: that version failed (with its reason).
@@ -50,6 +55,8 @@ class ModelRepository {
 
   // Counts by state, for metrics and health.
   int CountVersions(v1::VersionState state) const;
+  // The state of one version (UNSPECIFIED when unknown).
+  v1::VersionState State(const std::string& model, int64_t version) const;
 
   // Every loaded model (for device memory accounting).
   std::vector<std::shared_ptr<const LoadedModel>> LoadedModels() const;

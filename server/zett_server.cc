@@ -109,6 +109,9 @@ absl::StatusOr<std::unique_ptr<ZettServer>> ZettServer::Start(
   grpc::HealthCheckServiceInterface* health = server->server_->GetHealthCheckService();
   health->SetServingStatus("", false);
   health->SetServingStatus(kServiceName, false);
+  for (const v1::ModelInfo& model : server->repository_->List()) {
+    health->SetServingStatus(ModelHealthName(model.name()), false);
+  }
 
   if (!options.metrics_listen.empty()) {
     if (absl::Status status = server->metrics_->Listen(options.metrics_listen); !status.ok()) {
@@ -128,40 +131,73 @@ absl::StatusOr<std::unique_ptr<ZettServer>> ZettServer::Start(
 
 void ZettServer::LoadModels(int threads) {
   metrics_->SetModelVersions(repository_->CountVersions(v1::VERSION_STATE_LOADING), 0, 0);
-  repository_->LoadAll(threads);
+  repository_->LoadAll(
+      threads,
+      [this](const std::string& name, int64_t, v1::VersionState state) {
+        if (state == v1::VERSION_STATE_AVAILABLE) MarkServing(name);
+        UpdateVersionMetrics();
+      },
+      [this] { return shut_down_.load(); });
   const int available = repository_->CountVersions(v1::VERSION_STATE_AVAILABLE);
-  const int failed = repository_->CountVersions(v1::VERSION_STATE_FAILED);
-  metrics_->SetModelVersions(0, available, failed);
+  LogInfo("models_loaded",
+          {{"available", absl::StrCat(available)},
+           {"failed", absl::StrCat(repository_->CountVersions(v1::VERSION_STATE_FAILED))},
+           {"not_loaded", absl::StrCat(repository_->CountVersions(v1::VERSION_STATE_LOADING))},
+           {"health", available > 0 && !shut_down_ ? "SERVING" : "NOT_SERVING"}});
+  loaded_ = true;
+}
+
+void ZettServer::MarkServing(const std::string& model) {
+  // SERVING as soon as one version is AVAILABLE: the whole server, the service, and the model
+  // under its own health name; never after the drain began.
+  std::lock_guard<std::mutex> lock(health_mutex_);
+  if (shut_down_) return;
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  health->SetServingStatus("", true);
+  health->SetServingStatus(kServiceName, true);
+  health->SetServingStatus(ModelHealthName(model), true);
+}
+
+void ZettServer::UpdateVersionMetrics() {
+  metrics_->SetModelVersions(repository_->CountVersions(v1::VERSION_STATE_LOADING),
+                             repository_->CountVersions(v1::VERSION_STATE_AVAILABLE),
+                             repository_->CountVersions(v1::VERSION_STATE_FAILED));
   uint64_t device_bytes = 0;
   for (const auto& model : repository_->LoadedModels())
     device_bytes += model->device_memory_bytes();
   metrics_->SetDeviceMemoryBytes(device_bytes);
-  if (available > 0 && !shut_down_) {
-    grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
-    health->SetServingStatus("", true);
-    health->SetServingStatus(kServiceName, true);
-  }
-  LogInfo("models_loaded", {{"available", absl::StrCat(available)},
-                            {"failed", absl::StrCat(failed)},
-                            {"health", available > 0 ? "SERVING" : "NOT_SERVING"}});
-  loaded_ = true;
 }
 
 void ZettServer::WaitUntilLoaded() {
   if (loader_thread_.joinable()) loader_thread_.join();
 }
 
-void ZettServer::Shutdown(absl::Duration grace) {
-  if (shut_down_.exchange(true) || server_ == nullptr) return;
+bool ZettServer::Shutdown(absl::Duration grace) {
+  if (shut_down_.exchange(true) || server_ == nullptr) return loaded_;
+  const absl::Time deadline = absl::Now() + grace;
   LogInfo("server_draining", {{"grace_seconds", absl::StrCat(absl::ToDoubleSeconds(grace))}});
-  WaitUntilLoaded();
-  server_->GetHealthCheckService()->SetServingStatus(false);
-  server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(grace));
+  {
+    std::lock_guard<std::mutex> lock(health_mutex_);
+    server_->GetHealthCheckService()->SetServingStatus(false);
+  }
+  server_->Shutdown(absl::ToChronoTime(deadline));
   server_->Wait();
   queue_->Shutdown();
+  // No new loads start once shut_down_ is set; one under way gets what is left of the grace.
+  while (!loaded_ && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(10));
+  if (!loaded_) {
+    LogWarning("server_stopped_while_loading",
+               {{"effect", "a version load under way was abandoned; the process may exit"}});
+    return false;
+  }
+  WaitUntilLoaded();
   LogInfo("server_stopped");
+  return true;
 }
 
-ZettServer::~ZettServer() { Shutdown(absl::ZeroDuration()); }
+ZettServer::~ZettServer() {
+  Shutdown(absl::ZeroDuration());
+  WaitUntilLoaded();  // the loader uses the repository and metrics this object owns
+}
 
 }  // namespace zett::server

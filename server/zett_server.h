@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -26,6 +27,10 @@ namespace zett::server {
 
 // The service names reported by grpc.health.v1 ("" is the whole server).
 inline constexpr char kServiceName[] = "zett.v1.TokenizerTransfer";
+// A model's own health name: SERVING once one of its versions is AVAILABLE.
+inline std::string ModelHealthName(const std::string& model) {
+  return std::string(kServiceName) + "/" + model;
+}
 
 struct ServerOptions {
   std::string model_repository;  // may be empty when `models` names every model
@@ -54,7 +59,7 @@ class ZettServer {
   // loads the versions in the background. A metrics port that cannot be opened is logged.
   static absl::StatusOr<std::unique_ptr<ZettServer>> Start(
       const ServerOptions& options, std::shared_ptr<const ModelLoader> loader);
-  ~ZettServer();  // Shutdown(absl::ZeroDuration())
+  ~ZettServer();  // Shutdown(absl::ZeroDuration()), then waits for a load under way
 
   int port() const { return port_; }
   // Blocks until every version has left LOADING.
@@ -62,8 +67,10 @@ class ZettServer {
   bool loaded() const { return loaded_; }
 
   // Graceful drain: health NOT_SERVING, no new calls, in-flight calls get `grace` to finish and
-  // are cancelled after it; then the predict queue stops. Idempotent.
-  void Shutdown(absl::Duration grace);
+  // are cancelled after it; then the predict queue stops. Versions not yet loading are not
+  // loaded. Returns false when a version load was still under way at the end of the grace (the
+  // destructor would wait for it; a process may exit instead). Idempotent.
+  bool Shutdown(absl::Duration grace);
 
   ServerMetrics& metrics() { return *metrics_; }
   const ModelRepository& repository() const { return *repository_; }
@@ -73,6 +80,8 @@ class ZettServer {
  private:
   ZettServer() = default;
   void LoadModels(int threads);
+  void MarkServing(const std::string& model);
+  void UpdateVersionMetrics();
 
   std::unique_ptr<ServerMetrics> metrics_;
   std::unique_ptr<ModelRepository> repository_;
@@ -83,6 +92,7 @@ class ZettServer {
   std::thread loader_thread_;
   std::atomic<bool> loaded_{false};
   std::atomic<bool> shut_down_{false};
+  std::mutex health_mutex_;  // health status changes vs the drain
   int port_ = 0;
 };
 

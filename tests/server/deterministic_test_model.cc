@@ -152,7 +152,7 @@ absl::StatusOr<std::shared_ptr<const server::LoadedModel>> DeterministicTestLoad
   std::ifstream in(version_dir + "/test_model.json");
   if (!in) return absl::NotFoundError(absl::StrCat(version_dir, "/test_model.json: missing"));
   server::ModelMetadata metadata;
-  int delay = 0, prepare_delay = 0;
+  int delay = 0, prepare_delay = 0, load_delay_ms = 0;
   try {
     nlohmann::json json;
     in >> json;
@@ -165,9 +165,12 @@ absl::StatusOr<std::shared_ptr<const server::LoadedModel>> DeterministicTestLoad
     metadata.languages = json.value("languages", std::vector<std::string>{});
     delay = json.value("predict_delay_us_per_row", 0);
     prepare_delay = json.value("prepare_delay_us_per_token", 0);
+    load_delay_ms = json.value("load_delay_ms", 0);
   } catch (const nlohmann::json::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat(version_dir, "/test_model.json: ", e.what()));
   }
+  // A slow load (a large model onto a device), for readiness and shutdown while loading.
+  std::this_thread::sleep_for(std::chrono::milliseconds(load_delay_ms));
   auto model = std::make_shared<const DeterministicTestModel>(metadata, delay, prepare_delay);
   std::lock_guard<std::mutex> lock(mutex_);
   loaded_.emplace_back(model_name, version, model);

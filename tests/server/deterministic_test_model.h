@@ -3,7 +3,8 @@
 //
 // Version directory layout it loads: test_model.json
 //   {"hidden_size": 8, "tied": false, "predicts_bias": true, "surface_maxlen": 4,
-//    "languages": [], "predict_delay_us_per_row": 0, "prepare_delay_us_per_token": 0}
+//    "languages": [], "predict_delay_us_per_row": 0, "prepare_delay_us_per_token": 0,
+//    "load_delay_ms": 0}
 // plus any other files (they only matter to the manifest).
 //
 // Prepare: token lists as given (special_tokens marked special, and copied under COPY_ORIGINAL);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -47,6 +48,53 @@ TEST(OperationsTest, HealthIsNotServingUntilModelsAreLoaded) {
   EXPECT_EQ(HealthCheck(loopback.channel(), server::kServiceName), kServing);
   EXPECT_EQ(HealthCheck(loopback.channel(), "no.such.Service"),
             -static_cast<int>(grpc::StatusCode::NOT_FOUND));
+}
+
+// One AVAILABLE version is enough: health is SERVING (the server, the service and that
+// model's own name) while another model is still loading, whose name stays NOT_SERVING.
+TEST(OperationsTest, HealthIsServingOnceOneVersionIsAvailable) {
+  const std::string root = MakeTempDir("health_one");
+  WriteTestModelVersion(root, "small", 1, kSmall);
+  WriteTestModelVersion(root, "big", 1, R"({"hidden_size": 4, "load_delay_ms": 3000})");
+  server::ServerOptions options;
+  options.load_threads = 2;
+  absl::Notification no_gate_wait;  // a gate only to keep the constructor from waiting
+  no_gate_wait.Notify();
+  LoopbackServer loopback(root, options, &no_gate_wait);
+  int health = kNotServing;
+  for (int i = 0; i < 200 && health != kServing; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    health = HealthCheck(loopback.channel(), "");
+  }
+  EXPECT_EQ(health, kServing);
+  EXPECT_EQ(HealthCheck(loopback.channel(), server::kServiceName), kServing);
+  EXPECT_EQ(HealthCheck(loopback.channel(), server::ModelHealthName("small")), kServing);
+  EXPECT_EQ(loopback.server().repository().State("big", 1), v1::VERSION_STATE_LOADING);
+  EXPECT_EQ(HealthCheck(loopback.channel(), server::ModelHealthName("big")), kNotServing);
+  grpc::ClientContext context;
+  EXPECT_TRUE(RunTransfer(loopback.stub(), TokenListRequest("small", 2), &context).status.ok());
+  loopback.server().WaitUntilLoaded();
+  EXPECT_EQ(HealthCheck(loopback.channel(), server::ModelHealthName("big")), kServing);
+}
+
+// SIGTERM while a version loads: the drain takes its grace, not the load's time, and the
+// versions not yet started are not loaded.
+TEST(OperationsTest, ShutdownWhileLoadingReturnsWithinTheGrace) {
+  const std::string root = MakeTempDir("shutdown_loading");
+  for (const char* name : {"a", "b", "c"}) {
+    WriteTestModelVersion(root, name, 1, R"({"hidden_size": 4, "load_delay_ms": 2000})");
+  }
+  server::ServerOptions options;
+  options.load_threads = 1;
+  absl::Notification no_gate_wait;
+  no_gate_wait.Notify();
+  LoopbackServer loopback(root, options, &no_gate_wait);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // "a" is loading
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_FALSE(loopback.server().Shutdown(absl::Milliseconds(300)));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1500));
+  loopback.server().WaitUntilLoaded();  // "a" finishes; "b" and "c" never start
+  EXPECT_EQ(loopback.server().repository().CountVersions(v1::VERSION_STATE_LOADING), 2);
 }
 
 TEST(OperationsTest, HealthStaysNotServingWhenEveryVersionFailed) {
