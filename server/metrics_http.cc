@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <cstdint>
 #include <cstring>
 
 #include "absl/strings/match.h"
@@ -21,6 +23,9 @@ MetricsHttpServer::~MetricsHttpServer() {
   stopping_ = true;
   if (thread_.joinable()) thread_.join();
   if (listen_fd_ >= 0) close(listen_fd_);
+  // Handlers end within their deadlines; body_ must outlive them.
+  std::unique_lock<std::mutex> lock(mutex_);
+  idle_.wait(lock, [this] { return connections_ == 0; });
 }
 
 absl::Status MetricsHttpServer::Listen(const std::string& address) {
@@ -55,38 +60,86 @@ absl::Status MetricsHttpServer::Listen(const std::string& address) {
   return absl::OkStatus();
 }
 
+namespace {
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Waits until `fd` is ready for `events` or `deadline_ms` (steady clock) passes.
+bool WaitReady(int fd, short events, int64_t deadline_ms) {
+  const int64_t left = deadline_ms - NowMs();
+  if (left <= 0) return false;
+  pollfd p{fd, events, 0};
+  return poll(&p, 1, static_cast<int>(left)) > 0;
+}
+
+// The request head, or what arrived of it before the deadline.
+std::string ReadRequest(int fd, int64_t deadline_ms) {
+  std::string request;
+  char buffer[2048];
+  while (request.find("\r\n\r\n") == std::string::npos && request.size() < 16384 &&
+         WaitReady(fd, POLLIN, deadline_ms)) {
+    const ssize_t n = recv(fd, buffer, sizeof(buffer), MSG_DONTWAIT);
+    if (n <= 0) break;
+    request.append(buffer, static_cast<size_t>(n));
+  }
+  return request;
+}
+
+void SendAll(int fd, const std::string& response, int64_t deadline_ms) {
+  size_t sent = 0;
+  while (sent < response.size() && WaitReady(fd, POLLOUT, deadline_ms)) {
+    const ssize_t n =
+        send(fd, response.data() + sent, response.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n <= 0) break;
+    sent += static_cast<size_t>(n);
+  }
+}
+
+constexpr char kBusy[] =
+    "HTTP/1.0 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+
+}  // namespace
+
 void MetricsHttpServer::Serve() {
   while (!stopping_) {
     pollfd p{listen_fd_, POLLIN, 0};
     if (poll(&p, 1, 100) <= 0) continue;  // wake up to notice stopping_
     const int fd = accept(listen_fd_, nullptr, nullptr);
     if (fd < 0) continue;
-    timeval timeout{2, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-    std::string request;
-    char buffer[2048];
-    while (request.find("\r\n\r\n") == std::string::npos && request.size() < 16384) {
-      const ssize_t n = recv(fd, buffer, sizeof(buffer), 0);
-      if (n <= 0) break;
-      request.append(buffer, static_cast<size_t>(n));
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (connections_ >= kMaxConnections) {
+        SendAll(fd, kBusy, NowMs() + 100);
+        close(fd);
+        continue;
+      }
+      ++connections_;
     }
-    std::string response;
-    if (absl::StartsWith(request, "GET /metrics")) {
-      const std::string body = body_();
-      response = absl::StrCat(
-          "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: ",
-          body.size(), "\r\nConnection: close\r\n\r\n", body);
-    } else {
-      response = "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-    }
-    size_t sent = 0;
-    while (sent < response.size()) {
-      const ssize_t n = send(fd, response.data() + sent, response.size() - sent, MSG_NOSIGNAL);
-      if (n <= 0) break;
-      sent += static_cast<size_t>(n);
-    }
-    close(fd);
+    std::thread([this, fd] {
+      Handle(fd);
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (--connections_ == 0) idle_.notify_all();
+    }).detach();
   }
+}
+
+void MetricsHttpServer::Handle(int fd) {
+  const std::string request = ReadRequest(fd, NowMs() + kRequestDeadlineMs);
+  std::string response;
+  if (absl::StartsWith(request, "GET /metrics")) {
+    const std::string body = body_();
+    response = absl::StrCat(
+        "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: ",
+        body.size(), "\r\nConnection: close\r\n\r\n", body);
+  } else {
+    response = "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+  }
+  SendAll(fd, response, NowMs() + kRequestDeadlineMs);
+  close(fd);
 }
 
 }  // namespace zett::server
