@@ -29,17 +29,48 @@ for src in $srcs; do
 done
 wait
 
+# The server's request path: the generated zett.v1 messages and request validation.
+gen="$out/gen"
+mkdir -p "$gen"
+protoc --cpp_out="$gen" proto/zett/v1/zett.proto
+server_objs=()
+for src in "$gen/proto/zett/v1/zett.pb.cc" server/request_validation.cc server/dtype_codec.cc \
+  server/transfer_engine.cc; do
+  obj="$out/obj/server_$(basename "${src%.cc}").o"
+  server_objs+=("$obj")
+  if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ -n "$(find server proto \( -name '*.h' -o -name '*.proto' \) -newer "$obj" | head -1)" ]; then
+    echo "$CXX -c $src"
+    "$CXX" "${flags[@]}" -I"$gen" -c "$src" -o "$obj"
+  fi
+done
+export ZETT_FUZZ_ORIGINAL="$PWD/models/base-lm/tokenizer.json"
+
+# Request seeds: text-format messages encoded by protoc; the first byte picks the message.
+request_seed() {  # FILE FIRST_BYTE MESSAGE TEXT
+  { printf "$2"; protoc --encode="$3" proto/zett/v1/zett.proto <<<"$4"; } > "$1"
+}
+
 status=0
-for target in core/tokenizer/fuzz/*_fuzzer.cc; do
+for target in core/tokenizer/fuzz/*_fuzzer.cc server/fuzz/*_fuzzer.cc; do
   name=$(basename "${target%.cc}")
   echo "=== $name (${seconds}s)"
+  extra=()
+  case $target in server/*) extra=(-I"$gen" "${server_objs[@]}" -lprotobuf) ;; esac
   # shellcheck disable=SC2086
-  "$CXX" "${flags[@]}" -fsanitize=fuzzer,address "$target" "${objs[@]}" $libs -o "$out/$name"
+  "$CXX" "${flags[@]}" -fsanitize=fuzzer,address "$target" "${objs[@]}" "${extra[@]}" $libs -o "$out/$name"
   corpus="$out/corpus/$name"
   mkdir -p "$corpus"
-  # Seeds: real-looking inputs generated here (small tokenizer.json, text).
+  # Seeds: real-looking inputs generated here (small tokenizer.json, text, requests).
   printf '%s' '{"model":{"type":"BPE","vocab":{"a":0,"b":1,"ab":2},"merges":["a b"]},"pre_tokenizer":{"type":"ByteLevel"}}' > "$corpus/seed_json"
   printf '%s' 'Hello wörld 日本語 🙂  \t x' > "$corpus/seed_text"
+  if [ "$name" = request_fuzzer ]; then
+    request_seed "$corpus/seed_transfer_list" '\0' zett.v1.TransferRequest \
+      'model: "m" token_list { kind: TOKEN_KIND_BYTE_LEVEL tokens: "hello" tokens: "Ġworld" special_tokens: "<s>" } options { dtype: DTYPE_BF16 language: "de" }'
+    request_seed "$corpus/seed_transfer_json" '\0' zett.v1.TransferRequest \
+      "model: \"m\" tokenizer_json: '$(cat "$corpus/seed_json" | sed 's/"/\\"/g')'"
+    request_seed "$corpus/seed_predict" '\1' zett.v1.PredictTokensRequest \
+      'model: "m" tokens { kind: TOKEN_KIND_SENTENCEPIECE tokens: "▁hi" special_tokens: "</s>" }'
+  fi
   if ! (cd "$out" && ASAN_OPTIONS=detect_leaks=1 "./$name" -max_total_time="$seconds" -rss_limit_mb=2048 \
         -max_len=4096 -print_final_stats=1 "corpus/$name" 2>&1 | tail -n 15); then
     echo "fuzz: $name FAILED"; status=1
