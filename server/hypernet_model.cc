@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <optional>
 #include <utility>
 
@@ -370,6 +372,11 @@ class HypernetModelLoader final : public ModelLoader {
       metadata.predicts_bias = config.hn_predict_bias;
       metadata.surface_maxlen = static_cast<uint32_t>(config.hn_surface_maxlen);
       metadata.languages = config.langs;
+      metadata.compute_dtype = dtype == at::kBFloat16 ? "bf16" : "fp32";
+      {
+        std::ifstream in(fs::path(hypernet_dir) / "config.json");
+        metadata.hypernet_config_json.assign(std::istreambuf_iterator<char>(in), {});
+      }
       auto model = std::make_shared<HypernetModel>(
           std::move(variant), hypernet_dir, std::move(original), std::move(decomposer),
           std::move(source), std::move(metadata), ForwardOptions(options_));

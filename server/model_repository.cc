@@ -11,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "server/log.h"
 #include "server/manifest.h"
+#include "server/sha256.h"
 
 namespace zett::server {
 namespace {
@@ -77,9 +78,14 @@ void ModelRepository::LoadOne(const std::string& name, int64_t version, const st
   const absl::Time start = absl::Now();
   absl::Status status;
   std::shared_ptr<const LoadedModel> model;
+  std::string manifest_sha256;
   if (verify_manifest) {
     absl::StatusOr<Manifest> manifest = ReadManifest(dir);
     status = manifest.ok() ? VerifyManifest(dir, *manifest) : manifest.status();
+    if (status.ok()) {
+      absl::StatusOr<FileDigest> digest = Sha256File(dir + "/manifest.json");
+      if (digest.ok()) manifest_sha256 = digest->sha256_hex;
+    }
   }
   if (status.ok()) {
     absl::StatusOr<std::shared_ptr<const LoadedModel>> loaded = loader_->Load(name, version, dir);
@@ -95,6 +101,7 @@ void ModelRepository::LoadOne(const std::string& name, int64_t version, const st
     entry.model = model;
     entry.state = status.ok() ? v1::VERSION_STATE_AVAILABLE : v1::VERSION_STATE_FAILED;
     entry.reason = status.ok() ? "" : status.ToString();
+    entry.manifest_sha256 = manifest_sha256;
   }
   const std::string seconds = absl::StrCat(absl::ToDoubleSeconds(absl::Now() - start));
   if (status.ok()) {
@@ -188,6 +195,7 @@ v1::ModelInfo ModelRepository::InfoLocked(const std::string& name, const Version
     out->set_version(version);
     out->set_state(entry.state);
     out->set_reason(entry.reason);
+    out->set_manifest_sha256(entry.manifest_sha256);
     if (entry.state == v1::VERSION_STATE_AVAILABLE) newest = entry.model.get();
   }
   if (newest != nullptr) {
@@ -199,6 +207,8 @@ v1::ModelInfo ModelRepository::InfoLocked(const std::string& name, const Version
     info.set_predicts_bias(m.predicts_bias);
     info.set_surface_maxlen(m.surface_maxlen);
     for (const std::string& language : m.languages) info.add_languages(language);
+    info.set_compute_dtype(m.compute_dtype);
+    info.set_hypernet_config_json(m.hypernet_config_json);
   }
   return info;
 }

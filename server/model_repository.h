@@ -69,6 +69,7 @@ class ModelRepository {
     std::string reason;
     std::string dir;
     bool verify_manifest = true;
+    std::string manifest_sha256;  // hex, once verified
     std::shared_ptr<const LoadedModel> model;
   };
   using Versions = std::map<int64_t, Version>;  // ascending

@@ -27,6 +27,8 @@ struct ModelMetadata {
   bool predicts_bias = false;
   uint32_t surface_maxlen = 0;         // L: decomposition length (hn_surface_maxlen)
   std::vector<std::string> languages;  // empty: not a multilingual hypernet
+  std::string compute_dtype;           // "bf16" / "fp32"; empty when not applicable
+  std::string hypernet_config_json;    // the hypernetwork's config.json
 };
 
 // The target tokenizer as the client sent it.

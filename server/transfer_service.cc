@@ -144,6 +144,20 @@ absl::Status TransferService::CheckAuth(const grpc::ServerContext* context) cons
   return absl::OkStatus();
 }
 
+v1::ServingLimits TransferService::Limits() const {
+  const ServiceLimits& l = options_.limits;
+  v1::ServingLimits out;
+  out.set_max_request_bytes(l.max_request_bytes);
+  out.set_max_vocab(l.max_vocab);
+  out.set_max_surface_bytes(l.max_surface_bytes);
+  out.set_max_predict_tokens(l.max_predict_tokens);
+  out.set_max_message_bytes(l.max_message_bytes);
+  out.set_max_batch_rows(queue_->max_batch_rows());
+  out.set_max_concurrent_requests(static_cast<uint32_t>(l.max_concurrent_requests));
+  out.set_write_timeout_seconds(options_.write_timeout_seconds);
+  return out;
+}
+
 absl::Status TransferService::CheckReplyFits(uint64_t rows, const ModelMetadata& metadata,
                                              const ResolvedOptions& options,
                                              uint64_t max_message_bytes) {
@@ -267,6 +281,7 @@ absl::Status TransferService::DoTransfer(grpc::ServerContext* context,
         message.mutable_trailer()->set_decompose_seconds(0);
         message.mutable_trailer()->set_predict_seconds(0);
         message.mutable_trailer()->set_queue_seconds(0);
+        message.mutable_trailer()->set_stream_seconds(stream.write_seconds());
         message.mutable_trailer()->set_total_seconds(SecondsSince(start));
         *rows_out = message.trailer().rows_streamed();
       }
@@ -431,6 +446,7 @@ absl::Status TransferService::DoTransfer(grpc::ServerContext* context,
   trailer->set_queue_seconds(queue_seconds);
   trailer->set_rows_streamed(rows_streamed);
   trailer->set_bytes_streamed(bytes_streamed);
+  trailer->set_stream_seconds(stream.write_seconds());  // every message before the trailer
   trailer->set_total_seconds(SecondsSince(start));
   RETURN_IF_ERROR(stream.Write(std::move(trailer_message)));
   *rows_out = rows_streamed;
@@ -519,7 +535,10 @@ grpc::Status TransferService::ListModels(grpc::ServerContext* context, const v1:
   const absl::Time start = absl::Now();
   absl::Status status = CheckAuth(context);
   if (status.ok()) {
-    for (v1::ModelInfo& info : repository_->List()) *response->add_models() = std::move(info);
+    for (v1::ModelInfo& info : repository_->List()) {
+      *info.mutable_limits() = Limits();
+      *response->add_models() = std::move(info);
+    }
   }
   return Finish("ListModels", status, start, "", 0);
 }
@@ -534,6 +553,7 @@ grpc::Status TransferService::GetModel(grpc::ServerContext* context,
     absl::StatusOr<v1::ModelInfo> info = repository_->Info(request->model());
     if (info.ok()) {
       *response = *std::move(info);
+      *response->mutable_limits() = Limits();
     } else {
       status = info.status();
     }

@@ -39,6 +39,8 @@ class TransferService final : public v1::TokenizerTransfer::Service {
                                const v1::PredictTokensRequest& request,
                                v1::PredictTokensResponse* response);
   absl::Status CheckAuth(const grpc::ServerContext* context) const;
+  // The limits every request is checked against, as GetModel / ListModels report them.
+  v1::ServingLimits Limits() const;
   // RESOURCE_EXHAUSTED when `rows` rows of the requested matrices would not fit one reply.
   static absl::Status CheckReplyFits(uint64_t rows, const ModelMetadata& metadata,
                                      const ResolvedOptions& options, uint64_t max_message_bytes);

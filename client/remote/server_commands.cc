@@ -334,9 +334,26 @@ int RunModels(const std::vector<std::string>& args) {
                 model.languages_size() == 0
                     ? ""
                     : absl::StrCat(" languages=", absl::StrJoin(model.languages(), ",")).c_str());
+    if (!model.compute_dtype().empty())
+      std::printf("  compute_dtype=%s\n", model.compute_dtype().c_str());
+    const v1::ServingLimits& l = model.limits();
+    std::printf(
+        "  limits max_vocab=%llu max_surface_bytes=%llu max_predict_tokens=%llu "
+        "max_request_bytes=%llu max_message_bytes=%llu max_batch_rows=%llu "
+        "max_concurrent_requests=%u write_timeout_seconds=%g\n",
+        static_cast<unsigned long long>(l.max_vocab()),
+        static_cast<unsigned long long>(l.max_surface_bytes()),
+        static_cast<unsigned long long>(l.max_predict_tokens()),
+        static_cast<unsigned long long>(l.max_request_bytes()),
+        static_cast<unsigned long long>(l.max_message_bytes()),
+        static_cast<unsigned long long>(l.max_batch_rows()), l.max_concurrent_requests(),
+        l.write_timeout_seconds());
     for (const v1::ModelVersion& version : model.versions()) {
-      std::printf("  version %lld %s%s\n", static_cast<long long>(version.version()),
+      std::printf("  version %lld %s%s%s\n", static_cast<long long>(version.version()),
                   v1::VersionState_Name(version.state()).c_str() + 14,  // drop "VERSION_STATE_"
+                  version.manifest_sha256().empty()
+                      ? ""
+                      : (" manifest_sha256=" + version.manifest_sha256()).c_str(),
                   version.reason().empty() ? "" : (" " + version.reason()).c_str());
     }
   }

@@ -64,6 +64,14 @@ void ExpectStreamMatchesEngine(LoopbackServer& loopback, const v1::TransferReque
     EXPECT_EQ(checksum.sha256(), server::Sha256Digest(stream.matrices.at(checksum.matrix())));
   }
   EXPECT_EQ(stream.trailer.vocab_size(), stream.vocabulary.size());
+  // Per-phase times: each phase within the whole call.
+  const v1::TransferTrailer& t = stream.trailer;
+  for (double phase : {t.parse_seconds(), t.decompose_seconds(), t.queue_seconds(),
+                       t.predict_seconds(), t.stream_seconds()}) {
+    EXPECT_GE(phase, 0);
+    EXPECT_LE(phase, t.total_seconds());
+  }
+  EXPECT_GT(t.stream_seconds(), 0) << "the header and row blocks were written before the trailer";
 }
 
 TEST_F(TransferTest, StreamEqualsEngineRowsInEveryDType) {
@@ -226,7 +234,22 @@ TEST_F(TransferTest, ListAndGetModelReportVersionsAndMetadata) {
   ASSERT_EQ(info.versions_size(), 2);
   for (const v1::ModelVersion& version : info.versions()) {
     EXPECT_EQ(version.state(), v1::VERSION_STATE_AVAILABLE);
+    // The SHA-256 of the version's manifest.json, as a client could compute it.
+    const std::string manifest =
+        absl::StrCat(*root_, "/untied/", version.version(), "/manifest.json");
+    absl::StatusOr<server::FileDigest> digest = server::Sha256File(manifest);
+    ASSERT_TRUE(digest.ok()) << digest.status();
+    EXPECT_EQ(version.manifest_sha256(), digest->sha256_hex);
   }
+  // Every limit the server checks, with the values it was started with.
+  EXPECT_EQ(info.limits().max_vocab(), server::ServiceLimits().max_vocab);
+  EXPECT_EQ(info.limits().max_predict_tokens(), server::ServiceLimits().max_predict_tokens);
+  EXPECT_EQ(info.limits().max_surface_bytes(), server::ServiceLimits().max_surface_bytes);
+  EXPECT_EQ(info.limits().max_request_bytes(), server::ServiceLimits().max_request_bytes);
+  EXPECT_EQ(info.limits().max_message_bytes(), server::ServiceLimits().max_message_bytes);
+  EXPECT_EQ(info.limits().max_batch_rows(), server_->server().queue().max_batch_rows());
+  EXPECT_GT(info.limits().write_timeout_seconds(), 0);
+  EXPECT_EQ(list.models(1).limits().max_vocab(), info.limits().max_vocab());
 }
 
 }  // namespace
