@@ -4,14 +4,18 @@
 # base deployment's flags). deploy/Dockerfile runs this in its build stages; CI runs it on
 # build/cmake before tests/deploy/prometheus_scrape_test.sh, which serves from the result.
 #   usage: scripts/deploy/build_release.sh BUILD_DIR PREFIX [CMAKE_ARGS...]
+# ZETT_RELEASE_PREBUILT=1 stages what BUILD_DIR already holds without running CMake (a build
+# directory of another checkout, whose cache names another source tree).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 [ $# -ge 2 ] || { echo "usage: $0 BUILD_DIR PREFIX [CMAKE_ARGS...]" >&2; exit 2; }
 build=$1
 prefix=$2
 shift 2
-cmake -S . -B "$build" -G Ninja "$@" > /dev/null
-cmake --build "$build" -j"$(nproc)" --target zett-server zett-manifest
+if [ "${ZETT_RELEASE_PREBUILT:-0}" != 1 ]; then
+  cmake -S . -B "$build" -G Ninja "$@" > /dev/null
+  cmake --build "$build" -j"$(nproc)" --target zett-server zett-manifest
+fi
 install -D -m 0755 "$build/server/zett-server" "$prefix/bin/zett-server"
 install -D -m 0755 "$build/server/zett-manifest" "$prefix/bin/zett-manifest"
 install -D -m 0755 deploy/healthcheck.sh "$prefix/bin/zett-healthcheck"

@@ -5,7 +5,11 @@
 // 1. dockerfile-utils' validator (the one behind VS Code's Dockerfile support): syntax, unknown
 //    instructions and flags, malformed HEALTHCHECK/USER/EXPOSE, ... Errors and warnings fail.
 // 2. The rules this project cares about:
-//    - every base image has an explicit tag or digest, never `latest`;
+//    - every base image has an explicit tag or digest, never `latest`; a base given as a build
+//      argument (`ARG DEBIAN_IMAGE=debian:12.12` before the first FROM, `FROM ${DEBIAN_IMAGE}`) is
+//      judged by the argument's default; an argument that chooses between stages says which in
+//      the comment above it, `lint: stage-arg STAGE...`, and the stage built on it counts as
+//      built on each of them;
 //    - every leaf stage (one no other stage builds on or copies from: the images people run)
 //      ends as a numeric non-root USER and declares a HEALTHCHECK (`NONE` is an explicit choice);
 //    - every COPY/ADD in a leaf stage or its FROM ancestors sets --chown; no ADD of URLs;
@@ -47,22 +51,47 @@ for (const d of validate(content)) {
   if (d.severity <= 2) report(d.range.start.line, `dockerfile-utils: ${d.message}`);
 }
 
+const commentAbove = (line) => {
+  const block = [];
+  for (let l = line - 1; l >= 0 && lines[l].trim().startsWith("#"); --l) block.push(lines[l]);
+  return block.join("\n");
+};
+
 const dockerfile = DockerfileParser.parse(content);
 const stages = [];
+// Build arguments declared before the first FROM: the only ones FROM may use.
+const globalArgs = new Map(); // name -> {value, stages (lint: stage-arg) or null, line}
 let current = null;
 for (const inst of dockerfile.getInstructions()) {
   const keyword = inst.getKeyword().toUpperCase();
   const line = inst.getRange().start.line;
+  if (keyword === "ARG" && !current) {
+    const [name, ...value] = (inst.getArgumentsContent() ?? "").trim().split("=");
+    const choice = commentAbove(line).match(/lint: stage-arg ([\w .-]+)/);
+    globalArgs.set(name, { value: value.join("=") || null, stages: choice ? choice[1].trim().split(/\s+/) : null, line });
+    continue;
+  }
   if (keyword === "FROM") {
+    const raw = (inst.getArgumentsContent() ?? "").trim().split(/\s+/).find((w) => !w.startsWith("--"));
+    const argRef = raw.match(/^\$\{?(\w+)\}?$/);
+    const image = raw.replace(/\$\{?(\w+)\}?/g, (_, name) => globalArgs.get(name)?.value ?? "");
+    const at = image.indexOf("@");
+    const nameTag = at < 0 ? image : image.slice(0, at);
+    const colon = nameTag.lastIndexOf(":");
+    const tagged = colon > nameTag.lastIndexOf("/");
+    const base = tagged ? nameTag.slice(0, colon) : nameTag;
     current = {
       name: inst.getBuildStage(),
-      base: inst.getImageName(),
-      tag: inst.getImageTag(),
-      digest: inst.getImageDigest(),
-      image: inst.getImage(),
+      base,
+      // A stage-choosing argument: this stage is built on each of the stages it may name.
+      bases: argRef && globalArgs.get(argRef[1])?.stages ? globalArgs.get(argRef[1]).stages : [base],
+      tag: tagged ? nameTag.slice(colon + 1) : null,
+      digest: at < 0 ? null : image.slice(at + 1),
+      image,
       line,
       instructions: [],
     };
+    if (argRef && !globalArgs.has(argRef[1])) report(line, `FROM ${raw}: no ARG ${argRef[1]} before the first FROM`);
     stages.push(current);
     continue;
   }
@@ -80,9 +109,17 @@ const stageNames = new Set(stages.map((s) => s.name).filter(Boolean));
 const byName = new Map(stages.filter((s) => s.name).map((s) => [s.name, s]));
 const flag = (inst, name) => inst.flags.find((f) => f.getName() === name)?.getValue() ?? null;
 
+for (const [name, arg] of globalArgs) {
+  if (!arg.stages) continue;
+  for (const stage of arg.stages) {
+    if (!stageNames.has(stage)) report(arg.line, `ARG ${name}: lint: stage-arg names ${stage}, which is no stage`);
+  }
+  if (!arg.stages.includes(arg.value)) report(arg.line, `ARG ${name}: its default is not one of its stages`);
+}
+
 // Base images.
 for (const s of stages) {
-  if (stageNames.has(s.base)) continue;
+  if (s.bases.every((b) => stageNames.has(b))) continue;
   if (!s.tag && !s.digest) report(s.line, `FROM ${s.image}: pin a tag or digest`);
   if (s.tag === "latest") report(s.line, `FROM ${s.image}: 'latest' is not a pinned tag`);
 }
@@ -90,7 +127,7 @@ for (const s of stages) {
 // Leaves and the stages they are built on.
 const usedBy = new Set();
 for (const s of stages) {
-  if (stageNames.has(s.base)) usedBy.add(s.base);
+  for (const b of s.bases) if (stageNames.has(b)) usedBy.add(b);
   for (const inst of s.instructions) {
     const from = inst.keyword === "COPY" ? flag(inst, "from") : null;
     if (from) usedBy.add(from);
@@ -98,9 +135,12 @@ for (const s of stages) {
 }
 const leaves = stages.filter((s) => !s.name || !usedBy.has(s.name));
 const runtimeChain = new Set();
-for (const leaf of leaves) {
-  for (let s = leaf; s; s = byName.get(s.base)) runtimeChain.add(s);
-}
+const addChain = (s) => {
+  if (!s || runtimeChain.has(s)) return;
+  runtimeChain.add(s);
+  for (const b of s.bases) addChain(byName.get(b));
+};
+for (const leaf of leaves) addChain(leaf);
 
 for (const leaf of leaves) {
   const label = `stage ${leaf.name ?? "(unnamed)"}`;
@@ -125,12 +165,6 @@ for (const leaf of leaves) {
   if (!healthcheck) report(leaf.line, `${label}: no HEALTHCHECK (write HEALTHCHECK NONE to opt out)`);
 }
 
-const commentAbove = (line) => {
-  const block = [];
-  for (let l = line - 1; l >= 0 && lines[l].trim().startsWith("#"); --l) block.push(lines[l]);
-  return block.join("\n");
-};
-
 for (const s of stages) {
   for (const inst of s.instructions) {
     if ((inst.keyword === "COPY" || inst.keyword === "ADD") && runtimeChain.has(s)) {
@@ -144,8 +178,9 @@ for (const s of stages) {
     if (inst.keyword === "COPY" && flag(inst, "from") === null) {
       const words = inst.args.split(/\s+/).filter((w) => !w.startsWith("--"));
       for (const src of words.slice(0, -1)) {
-        // models/repository is made by the main job (scripts/main_job.sh), not checked in.
-        if (src === "." || src === "models/repository") continue;
+        // models/repository is made by the main job (scripts/main_job.sh), build/deploy/stage by
+        // scripts/deploy/build_release.sh; neither is checked in.
+        if (src === "." || src === "models/repository" || src === "build/deploy/stage") continue;
         if (!fs.existsSync(path.join(root, src))) {
           report(inst.line, `COPY source ${src} does not exist in the repository`);
         }

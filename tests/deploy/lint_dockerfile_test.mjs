@@ -50,15 +50,30 @@ test("deploy/Dockerfile passes", () => {
 });
 
 test("a 'latest' base image is refused", () =>
-  rejects(edited("FROM debian:12.12 AS deps", "FROM debian:latest AS deps"), /'latest' is not a pinned tag/));
+  rejects(edited("FROM ${DEBIAN_IMAGE} AS deps", "FROM debian:latest AS deps"), /'latest' is not a pinned tag/));
 
 test("an untagged base image is refused", () =>
-  rejects(edited("FROM debian:12.12 AS deps", "FROM debian AS deps"), /pin a tag or digest/));
+  rejects(edited("FROM ${DEBIAN_IMAGE} AS deps", "FROM debian AS deps"), /pin a tag or digest/));
+
+test("a base image argument is judged by its default", () => {
+  rejects(edited("ARG DEBIAN_IMAGE=debian:12.12\n", "ARG DEBIAN_IMAGE=debian\n"), /pin a tag or digest/);
+  rejects(edited("ARG DEBIAN_SLIM_IMAGE=debian:12.12-slim\n", "ARG DEBIAN_SLIM_IMAGE=debian:latest\n"),
+    /'latest' is not a pinned tag/);
+  rejects(edited("FROM ${DEBIAN_IMAGE} AS deps", "FROM ${NO_SUCH_IMAGE} AS deps"), /no ARG NO_SUCH_IMAGE before the first FROM/);
+});
+
+test("a stage-choosing argument names stages, its default among them", () => {
+  rejects(edited("(lint: stage-arg build-cpu prebuilt-cpu)", "(lint: stage-arg build-cpu prebuilt-cpus)"),
+    /names prebuilt-cpus, which is no stage/);
+  rejects(edited("ARG ZETT_CPU_BUILD=build-cpu\n", "ARG ZETT_CPU_BUILD=build-cuda\n"), /its default is not one of its stages/);
+  // Unmarked, the argument's default stage alone is used and prebuilt-cpu becomes an image.
+  rejects(edited("(lint: stage-arg build-cpu prebuilt-cpu)", ""), /stage prebuilt-cpu: no USER/);
+});
 
 test("an image without USER runs as root and is refused", () =>
   rejects(
-    edited("COPY --from=build-cpu --chown=0:0 /opt/zett /opt/zett\nUSER 10001:10001\n",
-      "COPY --from=build-cpu --chown=0:0 /opt/zett /opt/zett\n"),
+    edited("COPY --from=cpu-binaries --chown=0:0 /opt/zett /opt/zett\nUSER 10001:10001\n",
+      "COPY --from=cpu-binaries --chown=0:0 /opt/zett /opt/zett\n"),
     /stage cpu: no USER/,
   ));
 
@@ -77,7 +92,7 @@ test("an image without HEALTHCHECK is refused", () =>
 
 test("COPY into a runtime stage needs --chown", () =>
   rejects(
-    edited("COPY --from=build-cpu --chown=0:0 /opt/zett /opt/zett", "COPY --from=build-cpu /opt/zett /opt/zett"),
+    edited("COPY --from=cpu-binaries --chown=0:0 /opt/zett /opt/zett", "COPY --from=cpu-binaries /opt/zett /opt/zett"),
     /COPY in runtime stage cpu: set --chown/,
   ));
 
