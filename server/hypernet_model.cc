@@ -153,12 +153,9 @@ class HypernetModel final : public LoadedModel {
       const char* field = input.format == TokenizerInput::Format::kTokenizerJson
                               ? "tokenizer_json"
                               : "sentencepiece_model";
-      tk::TokenizerConfigFiles config_files;
-      if (!input.tokenizer_config_json.empty())
-        config_files.tokenizer_config_json = input.tokenizer_config_json;
-      if (!input.special_tokens_map_json.empty())
-        config_files.special_tokens_map_json = input.special_tokens_map_json;
-      auto target = tk::LoadTokenizerBytes(input.bytes, config_files);
+      auto target = tk::LoadTokenizerBytes(
+          input.bytes, tk::TokenizerConfigFiles::FromContents(input.tokenizer_config_json,
+                                                              input.special_tokens_map_json));
       if (!target.ok()) {
         return absl::InvalidArgumentError(absl::StrCat(field, ": ", target.status().message()));
       }

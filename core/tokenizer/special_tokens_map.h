@@ -45,6 +45,14 @@ struct TokenizerConfigFiles {
   std::optional<std::string> special_tokens_map_json;
 
   bool empty() const { return !tokenizer_config_json && !special_tokens_map_json; }
+  // From contents where an empty string means the file is absent (as a request sends them).
+  static TokenizerConfigFiles FromContents(const std::string& tokenizer_config_json,
+                                           const std::string& special_tokens_map_json) {
+    TokenizerConfigFiles files;
+    if (!tokenizer_config_json.empty()) files.tokenizer_config_json = tokenizer_config_json;
+    if (!special_tokens_map_json.empty()) files.special_tokens_map_json = special_tokens_map_json;
+    return files;
+  }
 };
 
 // INVALID_ARGUMENT naming the file and field for malformed JSON or wrongly typed values.

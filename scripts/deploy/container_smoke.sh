@@ -58,6 +58,7 @@ drain_pid=""
 images_before=""
 made_container=0
 
+source scripts/lib/stop_pid.sh
 log() { echo "=== container_smoke: $*"; }
 fail() {
   echo "container_smoke: FAILED: $*" >&2
@@ -65,21 +66,10 @@ fail() {
 }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 secs() { awk -v ms="$1" 'BEGIN { printf "%.1f s", ms / 1000 }'; }
-stop_pid() { # SIGTERM, SIGKILL after 30 s
-  local pid=$1
-  [ -n "$pid" ] && kill -0 "$pid" 2> /dev/null || return 0
-  kill -TERM "$pid" 2> /dev/null || true
-  for _ in $(seq 300); do
-    kill -0 "$pid" 2> /dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2> /dev/null || true
-  wait "$pid" 2> /dev/null || true
-}
 remove_all() { # what this run made; safe to call twice
-  stop_pid "$drain_pid"
+  stop_pid "$drain_pid" 30
   drain_pid=""
-  stop_pid "$ref_pid"
+  stop_pid "$ref_pid" 30
   ref_pid=""
   if [ "$made_container" = 1 ]; then
     podman rm -f -t 0 "$container" > /dev/null 2>&1 || true
@@ -215,7 +205,7 @@ t0=$(now_ms)
 "$client" transfer --server "127.0.0.1:$ref_port" --model default --tokenizer "$tokenizer" \
   --out "$tmp/transfer-reference" 2> /dev/null | tee "$tmp/transfer-reference.txt"
 ref_transfer_ms=$(($(now_ms) - t0))
-stop_pid "$ref_pid"
+stop_pid "$ref_pid" 30
 ref_pid=""
 
 # ---- 6. run it as deploy/k8s does ----

@@ -66,12 +66,9 @@ void Decompose(const TokenizerInput& input) {
     (void)original.DecomposeSurfaceForms(std::move(forms), std::move(flags), kSurfaceMaxlen, 0);
     return;
   }
-  tk::TokenizerConfigFiles config;
-  if (!input.tokenizer_config_json.empty())
-    config.tokenizer_config_json = input.tokenizer_config_json;
-  if (!input.special_tokens_map_json.empty())
-    config.special_tokens_map_json = input.special_tokens_map_json;
-  auto target = tk::LoadTokenizerBytes(input.bytes, config);
+  auto target = tk::LoadTokenizerBytes(
+      input.bytes, tk::TokenizerConfigFiles::FromContents(input.tokenizer_config_json,
+                                                          input.special_tokens_map_json));
   if (!target.ok() || (*target)->vocab_size() > (1 << 12)) return;
   tk::DecomposeOptions options;
   options.max_len = kSurfaceMaxlen;

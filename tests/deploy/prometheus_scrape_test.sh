@@ -35,22 +35,12 @@ tmp=$(mktemp -d -t zett-prom-XXXXXX)
 server_pid=""
 prom_pid=""
 fixture_pid=""
-stop() {  # stop PID: SIGTERM, then SIGKILL after 10 s
-  local pid=$1
-  [ -n "$pid" ] && kill -0 "$pid" 2> /dev/null || return 0
-  kill -TERM "$pid" 2> /dev/null || true
-  for _ in $(seq 100); do
-    kill -0 "$pid" 2> /dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2> /dev/null || true
-  wait "$pid" 2> /dev/null || true
-}
+source scripts/lib/stop_pid.sh
 cleanup() {
   local rc=$?
-  stop "$prom_pid"
-  stop "$server_pid"
-  stop "$fixture_pid"
+  stop_pid "$prom_pid"
+  stop_pid "$server_pid"
+  stop_pid "$fixture_pid"
   if [ "$rc" -ne 0 ]; then
     echo "--- zett-server log (tail)" >&2
     tail -n 20 "$tmp/server.log" >&2 2> /dev/null || true
@@ -143,7 +133,7 @@ pass "every shared library of $server_bin comes from deploy/runtime-packages*.tx
 
 # 1. The dev overlay's flags are accepted by the binary (it would exit on an unknown flag).
 start_server deploy/k8s/overlays/cpu-dev/server.flags
-stop "$server_pid"
+stop_pid "$server_pid"
 server_pid=""
 pass "zett-server starts with deploy/k8s/overlays/cpu-dev/server.flags"
 
@@ -165,7 +155,7 @@ python3 -m http.server --bind 127.0.0.1 --directory "$tmp/fixture" "$fixture_por
 fixture_pid=$!
 wait_for 20 "fixture HTTP server" http_get "http://127.0.0.1:$fixture_port/metrics"
 ZETT_METRICS_PORT=$fixture_port "$healthcheck" || fail "HEALTHCHECK says unhealthy with a model AVAILABLE"
-stop "$fixture_pid"
+stop_pid "$fixture_pid"
 fixture_pid=""
 pass "HEALTHCHECK ($healthcheck): unhealthy on the live server without models, healthy with one AVAILABLE"
 

@@ -36,7 +36,7 @@ std::string EncodeStringField(int field, const std::string& value) {
 }  // namespace
 
 LoopbackServer::LoopbackServer(const std::string& root, server::ServerOptions options,
-                               absl::Notification* gate)
+                               absl::Notification* gate, bool wait_until_loaded)
     : loader_(std::make_shared<DeterministicTestLoader>(gate)) {
   options.model_repository = root;
   options.listen = "127.0.0.1:0";
@@ -47,7 +47,7 @@ LoopbackServer::LoopbackServer(const std::string& root, server::ServerOptions op
     std::abort();
   }
   server_ = *std::move(started);
-  if (gate == nullptr) server_->WaitUntilLoaded();
+  if (gate == nullptr && wait_until_loaded) server_->WaitUntilLoaded();
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(4 << 20);  // the default, stated: every message must fit
   channel_ = grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", server_->port()),

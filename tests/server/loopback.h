@@ -20,9 +20,10 @@ namespace zett::testing {
 
 class LoopbackServer {
  public:
-  // Starts on `root`; waits for loading unless a gate holds the loader.
+  // Starts on `root`; waits for loading unless a gate holds the loader or !wait_until_loaded
+  // (to watch readiness and shutdown while versions load).
   LoopbackServer(const std::string& root, server::ServerOptions options = {},
-                 absl::Notification* gate = nullptr);
+                 absl::Notification* gate = nullptr, bool wait_until_loaded = true);
   ~LoopbackServer();
 
   server::ZettServer& server() { return *server_; }

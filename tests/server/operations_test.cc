@@ -58,9 +58,7 @@ TEST(OperationsTest, HealthIsServingOnceOneVersionIsAvailable) {
   WriteTestModelVersion(root, "big", 1, R"({"hidden_size": 4, "load_delay_ms": 3000})");
   server::ServerOptions options;
   options.load_threads = 2;
-  absl::Notification no_gate_wait;  // a gate only to keep the constructor from waiting
-  no_gate_wait.Notify();
-  LoopbackServer loopback(root, options, &no_gate_wait);
+  LoopbackServer loopback(root, options, nullptr, /*wait_until_loaded=*/false);
   int health = kNotServing;
   for (int i = 0; i < 200 && health != kServing; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -86,9 +84,7 @@ TEST(OperationsTest, ShutdownWhileLoadingReturnsWithinTheGrace) {
   }
   server::ServerOptions options;
   options.load_threads = 1;
-  absl::Notification no_gate_wait;
-  no_gate_wait.Notify();
-  LoopbackServer loopback(root, options, &no_gate_wait);
+  LoopbackServer loopback(root, options, nullptr, /*wait_until_loaded=*/false);
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // "a" is loading
   const auto start = std::chrono::steady_clock::now();
   EXPECT_FALSE(loopback.server().Shutdown(absl::Milliseconds(300)));
