@@ -210,9 +210,17 @@ struct Hypernet::Impl {
   // states: [B, T, H]; additive_mask: [B, 1, 1, T]. Returns [B, Tq, H].
   at::Tensor Layer(const RobertaLayer& layer, const at::Tensor& query_states,
                    const at::Tensor& states, const at::Tensor& additive_mask) const;
-  // pooled: [V, H]; first_ids: [V] long (residual base). Applies heads, residual or scalers.
+  // pooled: [V, H]; first_ids: [V] long (residual base). Applies heads, residual or scalers;
+  // the heads' outputs are cast to `out_dtype` first (undefined: the parameters' dtype).
   HypernetOutput Heads(const at::Tensor& pooled, const at::Tensor& first_ids,
-                       const at::Tensor& source_embeddings) const;
+                       const at::Tensor& source_embeddings,
+                       std::optional<at::ScalarType> out_dtype = std::nullopt) const;
+  // The static training forward (ForwardStatic), outputs in `out_dtype`.
+  HypernetOutput RunStatic(const at::Tensor& surface_forms, const at::Tensor& source_embeddings,
+                           std::optional<at::ScalarType> out_dtype) const;
+  // A copy whose parameters are this one's cast to `dtype` (differentiable: gradients reach
+  // this one's tensors). Costs one cast kernel per parameter.
+  std::unique_ptr<Impl> CastTo(at::ScalarType dtype) const;
 
   absl::StatusOr<HypernetOutput> Run(const at::Tensor& surface_forms, const at::Tensor& table,
                                      const at::Tensor& gather_ids,
@@ -420,17 +428,21 @@ at::Tensor Hypernet::Impl::Encode(const at::Tensor& table, const at::Tensor& gat
 }
 
 HypernetOutput Hypernet::Impl::Heads(const at::Tensor& pooled, const at::Tensor& first_ids,
-                                     const at::Tensor& source_embeddings) const {
+                                     const at::Tensor& source_embeddings,
+                                     std::optional<at::ScalarType> out_dtype) const {
   const int64_t d = config.n_embd;
+  const at::TensorOptions out_options =
+      options().dtype(out_dtype.value_or(w.position_embeddings.scalar_type()));
+  auto out_cast = [&](const at::Tensor& t) { return t.to(out_options.dtype()); };
   HypernetOutput out;
   if (config.hn_single_head) {
-    at::Tensor both = w.output_linear(w.output_block(pooled));  // [V, n_in]
+    at::Tensor both = out_cast(w.output_linear(w.output_block(pooled)));  // [V, n_in]
     out.embeddings_in = both.slice(1, 0, d);
     if (config.separate_out_embeddings) out.embeddings_out = both.slice(1, d, 2 * d);
   } else {
-    out.embeddings_in = w.output_linear(w.output_block(pooled));
+    out.embeddings_in = out_cast(w.output_linear(w.output_block(pooled)));
     if (config.separate_out_embeddings) {
-      out.embeddings_out = w.output_out_linear(w.output_out_block(pooled));
+      out.embeddings_out = out_cast(w.output_out_linear(w.output_out_block(pooled)));
     }
   }
   if (config.hn_residual) {
@@ -440,7 +452,7 @@ HypernetOutput Hypernet::Impl::Heads(const at::Tensor& pooled, const at::Tensor&
     at::Tensor base =
         source_embeddings
             .index_select(0, first_ids.clamp_max(v_orig - 1).to(source_embeddings.device()))
-            .to(options());
+            .to(out_options);
     base = base.masked_fill((first_ids >= v_orig).unsqueeze(1), 0.0);
     const double scale = config.hn_residual_alpha / std::sqrt(static_cast<double>(d));
     out.embeddings_in = base.slice(1, 0, d) + scale * out.embeddings_in;
@@ -448,11 +460,33 @@ HypernetOutput Hypernet::Impl::Heads(const at::Tensor& pooled, const at::Tensor&
       out.embeddings_out = base.slice(1, d, 2 * d) + scale * out.embeddings_out;
     }
   } else if (config.hn_rescale_embeddings) {
-    out.embeddings_in = w.scaler(out.embeddings_in);
-    if (out.embeddings_out.defined()) out.embeddings_out = w.out_scaler(out.embeddings_out);
+    // The frozen scalers in the output dtype too (a copy when computing in another dtype).
+    const Rescaler scaler{out_cast(w.scaler.w), out_cast(w.scaler.b)};
+    out.embeddings_in = scaler(out.embeddings_in);
+    if (out.embeddings_out.defined()) {
+      const Rescaler out_scaler{out_cast(w.out_scaler.w), out_cast(w.out_scaler.b)};
+      out.embeddings_out = out_scaler(out.embeddings_out);
+    }
   }
-  if (config.hn_predict_bias) out.bias = w.bias_projection(pooled).select(1, 0);
+  if (config.hn_predict_bias) out.bias = out_cast(w.bias_projection(pooled).select(1, 0));
   return out;
+}
+
+HypernetOutput Hypernet::Impl::RunStatic(const at::Tensor& surface_forms,
+                                         const at::Tensor& source_embeddings,
+                                         std::optional<at::ScalarType> out_dtype) const {
+  const at::Tensor all_ids =
+      at::arange(config.original_vocab_size + config.fallback_rows(), options().dtype(at::kLong));
+  const at::Tensor table = ProjectRows(all_ids, source_embeddings);  // [V_orig + F, H]
+  const at::Tensor keep = surface_forms != config.pad_token_id;      // [V, L]
+  const at::Tensor pooled = EncodeChunk(table, surface_forms, keep, at::Tensor());
+  return Heads(pooled, surface_forms.select(1, 0), source_embeddings, out_dtype);
+}
+
+std::unique_ptr<Hypernet::Impl> Hypernet::Impl::CastTo(at::ScalarType dtype) const {
+  auto cast = std::make_unique<Impl>(config);  // the same parameter list, in the same order
+  for (size_t i = 0; i < refs.size(); ++i) *cast->refs[i].tensor = refs[i].tensor->to(dtype);
+  return cast;
 }
 
 absl::StatusOr<HypernetOutput> Hypernet::Impl::Run(const at::Tensor& surface_forms,
@@ -580,13 +614,14 @@ absl::StatusOr<HypernetOutput> Hypernet::Forward(const at::Tensor& surface_forms
 
 HypernetOutput Hypernet::ForwardStatic(const at::Tensor& surface_forms,
                                        const at::Tensor& source_embeddings) const {
-  const ZettHypernetConfig& c = impl_->config;
-  const at::Tensor all_ids = at::arange(c.original_vocab_size + c.fallback_rows(),
-                                        at::TensorOptions().dtype(at::kLong).device(device()));
-  const at::Tensor table = impl_->ProjectRows(all_ids, source_embeddings);  // [V_orig + F, H]
-  const at::Tensor keep = surface_forms != c.pad_token_id;                  // [V, L]
-  const at::Tensor pooled = impl_->EncodeChunk(table, surface_forms, keep, at::Tensor());
-  return impl_->Heads(pooled, surface_forms.select(1, 0), source_embeddings);
+  return impl_->RunStatic(surface_forms, source_embeddings, std::nullopt);
+}
+
+HypernetOutput Hypernet::ForwardStatic(const at::Tensor& surface_forms,
+                                       const at::Tensor& source_embeddings,
+                                       at::ScalarType compute_dtype) const {
+  if (compute_dtype == dtype()) return ForwardStatic(surface_forms, source_embeddings);
+  return impl_->CastTo(compute_dtype)->RunStatic(surface_forms, source_embeddings, dtype());
 }
 
 absl::StatusOr<at::Tensor> Hypernet::ProjectSourceEmbeddings(

@@ -103,6 +103,13 @@ class Hypernet {
   // (no range checks: the caller decomposed them); not for multilingual hypernets.
   HypernetOutput ForwardStatic(const at::Tensor& surface_forms,
                                const at::Tensor& source_embeddings) const;
+  // Mixed precision for training: the parameters (the fp32 masters an optimizer updates) are
+  // cast to `compute_dtype` inside the graph, so the encoder's matmuls and elementwise work run
+  // there and the gradients flow back to the masters in dtype(); the heads' outputs are cast
+  // back to dtype() before the residual base (or the scalers) is added, so a one-piece token's
+  // E_src row is not rounded. compute_dtype == dtype(): the call above.
+  HypernetOutput ForwardStatic(const at::Tensor& surface_forms, const at::Tensor& source_embeddings,
+                               at::ScalarType compute_dtype) const;
 
   // input_projection(in_scaler(E_src[i])) for i < original_vocab_size, followed by
   // input_projection(fallback_embeddings[j]) for every fallback row:

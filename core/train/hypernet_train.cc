@@ -90,6 +90,7 @@ json OptionsToJson(const HypernetTrainOptions& o) {
           {"seed", o.seed},
           {"device", o.device},
           {"dtype", o.dtype},
+          {"hypernet_dtype", o.hypernet_dtype},
           {"prefetch", o.prefetch},
           {"data_workers", o.data_workers},
           {"cuda_graph", o.cuda_graph},
@@ -302,7 +303,8 @@ absl::StatusOr<std::vector<ZettBatch>> BuildValidation(
   return batches;
 }
 
-// Mean LM loss per token and bits per byte over the fixed tokenizers.
+// Mean LM loss per token and bits per byte over the fixed tokenizers; the hypernetwork in fp32
+// whatever the step computes in, so runs of either precision compare on their parameters.
 json Validate(const Hypernet& hypernet, Backbone& backbone, const std::vector<ZettBatch>& batches,
               at::ScalarType dtype, at::Device device) {
   c10::NoGradGuard no_grad;
@@ -310,7 +312,8 @@ json Validate(const Hypernet& hypernet, Backbone& backbone, const std::vector<Ze
   int64_t tokens = 0, bytes = 0;
   for (const ZettBatch& batch : batches) {
     const ZettLosses l = ComputeLosses(hypernet, backbone.model, backbone.source_embeddings,
-                                       ToDevice(batch, device), dtype, /*mimick=*/false);
+                                       ToDevice(batch, device), StepPrecision{dtype, at::kFloat},
+                                       /*mimick=*/false);
     nats += l.lm_nats.item<double>();
     aux += l.aux.item<double>() / batches.size();
     tokens += batch.tokens;
@@ -581,6 +584,11 @@ absl::Status Train(const HypernetTrainOptions& o) {
   if (o.dtype != "auto") {
     ASSIGN_OR_RETURN(dtype, ParseDtype(o.dtype));
   }
+  at::ScalarType hypernet_dtype = cuda ? at::kBFloat16 : at::kFloat;
+  if (o.hypernet_dtype != "auto") {
+    ASSIGN_OR_RETURN(hypernet_dtype, ParseDtype(o.hypernet_dtype));
+  }
+  const StepPrecision precision{dtype, hypernet_dtype};
   const int64_t text_bytes = o.text_bytes > 0 ? o.text_bytes : 4 * o.seq_len;
   ASSIGN_OR_RETURN(std::unique_ptr<Communicator> comm, Communicator::Create(o.distributed, device));
   const bool root = comm->is_root();  // logs, validates and saves
@@ -648,13 +656,14 @@ absl::Status Train(const HypernetTrainOptions& o) {
     ASSIGN_OR_RETURN(validation, BuildValidation(o, *builder, sampler_options, text_bytes));
     std::cout << absl::StrFormat(
                      "hypernet: %d trainable parameters (H %d, %d layers, %d heads, L %d, %s) on "
-                     "%s; backbone %s; %d training documents in %d files; k = %d (%d vocabulary "
+                     "%s, computing in %s; backbone %s; %d training documents in %d files; k = %d "
+                     "(%d vocabulary "
                      "rows); %d validation batches; %d shards of %d texts per step on %d "
                      "rank(s)%s; %d data workers per shard; identity every %d steps",
                      parameters, hypernet.config().hidden_size(), hypernet.config().hn_n_layers,
                      hypernet.config().num_attention_heads(), hypernet.config().hn_surface_maxlen,
-                     o.residual ? "residual" : "plain", device.str(), DtypeName(dtype),
-                     texts.documents(), texts.names().size(), o.sample_vocab_size,
+                     o.residual ? "residual" : "plain", device.str(), DtypeName(hypernet_dtype),
+                     DtypeName(dtype), texts.documents(), texts.names().size(), o.sample_vocab_size,
                      batch_options.vocab_rows, validation.size(), shards, o.batch_size, world,
                      world > 1 ? " (" + comm->backend() + ")" : "", workers, o.identity_every)
               << std::endl;
@@ -670,7 +679,7 @@ absl::Status Train(const HypernetTrainOptions& o) {
   step_options.aux_weight = o.aux_weight;
   step_options.grad_clip = o.grad_clip;
   step_options.shards = shards;
-  step_options.backbone_dtype = dtype;
+  step_options.precision = precision;
   step_options.cuda_graph = o.cuda_graph;
   ZettStep step(hypernet, backbone.model, backbone.source_embeddings, optimizer, step_options,
                 batch_options, o.batch_size, device);

@@ -76,9 +76,12 @@ struct HypernetTrainOptions {
   // Running.
   std::string device = "auto";  // auto = cuda when available
   std::string dtype = "auto";   // backbone dtype; auto = bfloat16 on cuda, float32 on cpu
-  int64_t prefetch = 0;         // steps built ahead (0: 2 × data_workers)
-  int64_t data_workers = 0;     // CPU threads building batches per shard (0: the cores, ≤ 16)
-  bool cuda_graph = true;       // capture the step as CUDA graphs (CUDA only)
+  // The hypernetwork's compute dtype (its masters and AdamW stay float32): float32, bfloat16,
+  // or auto = bfloat16 on cuda, float32 on cpu.
+  std::string hypernet_dtype = "float32";
+  int64_t prefetch = 0;      // steps built ahead (0: 2 × data_workers)
+  int64_t data_workers = 0;  // CPU threads building batches per shard (0: the cores, ≤ 16)
+  bool cuda_graph = true;    // capture the step as CUDA graphs (CUDA only)
   // > 0: record trace_steps steps (after 20 warm-up steps) with the Kineto profiler into
   // trace_file, a Chrome trace for scripts/bench/kernel_summary.py.
   int64_t trace_steps = 0;

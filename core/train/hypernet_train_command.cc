@@ -46,6 +46,7 @@ absl::StatusOr<HypernetTrainOptions> ParseOptions(const std::vector<std::string>
   o.seed = static_cast<uint64_t>(seed);
   o.device = flags.GetString("device", o.device);
   o.dtype = flags.GetString("dtype", o.dtype);
+  o.hypernet_dtype = flags.GetString("hypernet_dtype", o.hypernet_dtype);
   ASSIGN_OR_RETURN(o.prefetch, flags.GetInt("prefetch", o.prefetch));
   ASSIGN_OR_RETURN(o.data_workers, flags.GetInt("data_workers", o.data_workers));
   ASSIGN_OR_RETURN(o.cuda_graph, flags.GetBool("cuda_graph", o.cuda_graph));

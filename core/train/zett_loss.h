@@ -13,13 +13,16 @@ namespace zett {
 // Hypernet::ForwardStatic over `surface_forms` ([P, L] long) → embeddings_in / embeddings_out
 // [P, d] on the hypernet's device; rows with row_source[r] >= 0 ([P] long) become the original
 // row row_source[r] of `source_embeddings` ([V_orig, 2d] = [E_in | E_out], or [V_orig, d] when
-// tied). Differentiable with respect to the hypernet's parameters.
+// tied). Differentiable with respect to the hypernet's parameters, which are cast to
+// `compute_dtype` for the forward (Hypernet::ForwardStatic); the rows are in the hypernet's dtype.
 HypernetOutput PredictRows(const Hypernet& hypernet, const at::Tensor& surface_forms,
-                           const at::Tensor& row_source, const at::Tensor& source_embeddings);
+                           const at::Tensor& row_source, const at::Tensor& source_embeddings,
+                           at::ScalarType compute_dtype);
 
-// zett's auxiliary loss (docs/training.md, "What one step does"), over the rows r with aux_source[r] >= 0 ([P] long: the original id of a
-// token whose decomposition has length 1): Σ_r ‖ê_r − e[o_r]‖² / (|m| + 1e-8) / mean_r ‖e[o_r]‖,
-// for the input and (when defined) output embeddings, averaged. Zero when no row qualifies.
+// zett's auxiliary loss (docs/training.md, "What one step does"), over the rows r with
+// aux_source[r] >= 0 ([P] long: the original id of a token whose decomposition has length 1): Σ_r
+// ‖ê_r − e[o_r]‖² / (|m| + 1e-8) / mean_r ‖e[o_r]‖, for the input and (when defined) output
+// embeddings, averaged. Zero when no row qualifies.
 at::Tensor AuxiliaryLoss(const HypernetOutput& predicted, const at::Tensor& aux_source,
                          const at::Tensor& source_embeddings);
 

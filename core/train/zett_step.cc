@@ -20,9 +20,10 @@ DeviceBatch ToDevice(const ZettBatch& batch, at::Device device) {
 
 ZettLosses ComputeLosses(const Hypernet& hypernet, PretrainedBackbone& backbone,
                          const at::Tensor& source_embeddings, const DeviceBatch& batch,
-                         at::ScalarType backbone_dtype, bool mimick) {
-  const HypernetOutput out =
-      PredictRows(hypernet, batch.surface_forms, batch.row_source, source_embeddings);
+                         const StepPrecision& precision, bool mimick) {
+  const HypernetOutput out = PredictRows(hypernet, batch.surface_forms, batch.row_source,
+                                         source_embeddings, precision.hypernet);
+  const at::ScalarType backbone_dtype = precision.backbone;
   ZettLosses losses;
   losses.aux = AuxiliaryLoss(out, batch.aux_source, source_embeddings);
   if (mimick) {
@@ -114,8 +115,8 @@ absl::Status ZettStep::Load(const ZettBatch& batch) {
 }
 
 void ZettStep::GradientPass() {
-  const ZettLosses losses = ComputeLosses(hypernet_, backbone_, source_, inputs_,
-                                          options_.backbone_dtype, /*mimick=*/false);
+  const ZettLosses losses =
+      ComputeLosses(hypernet_, backbone_, source_, inputs_, options_.precision, /*mimick=*/false);
   const double aux_scale = options_.aux_weight / static_cast<double>(options_.shards);
   (losses.lm_nats / count_ + losses.aux * aux_scale).backward();
   c10::NoGradGuard no_grad;
@@ -127,7 +128,7 @@ absl::Status ZettStep::AccumulateGradients(const ZettBatch& batch) {
   if (batch.mimick) {
     // The warm-up stage: other shapes, few steps, run as they come.
     const ZettLosses losses = ComputeLosses(hypernet_, backbone_, source_, ToDevice(batch, device_),
-                                            options_.backbone_dtype, /*mimick=*/true);
+                                            options_.precision, /*mimick=*/true);
     (losses.aux / static_cast<double>(options_.shards)).backward();
     c10::NoGradGuard no_grad;
     aux_sum_.add_(losses.aux.detach() / static_cast<double>(options_.shards));

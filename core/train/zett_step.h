@@ -39,17 +39,23 @@ struct ZettLosses {
   at::Tensor aux;      // the batch's auxiliary loss (a mean)
 };
 
-// The losses of one batch; differentiable in the hypernetwork. The backbone runs in
-// `backbone_dtype`; the hypernetwork in its own (fp32) dtype. Also what validation calls.
+// What a step computes in: the frozen backbone, and the hypernetwork's forward and backward
+// (its parameters stay in their own dtype, fp32: Hypernet::ForwardStatic casts them).
+struct StepPrecision {
+  at::ScalarType backbone = at::kFloat;
+  at::ScalarType hypernet = at::kFloat;
+};
+
+// The losses of one batch; differentiable in the hypernetwork. Also what validation calls.
 ZettLosses ComputeLosses(const Hypernet& hypernet, PretrainedBackbone& backbone,
                          const at::Tensor& source_embeddings, const DeviceBatch& batch,
-                         at::ScalarType backbone_dtype, bool mimick);
+                         const StepPrecision& precision, bool mimick);
 
 struct ZettStepOptions {
   double aux_weight = 0.5;
   double grad_clip = 0.1;
   int64_t shards = 1;  // batches per step over all ranks (the aux loss is their mean)
-  at::ScalarType backbone_dtype = at::kFloat;
+  StepPrecision precision;
   bool cuda_graph = true;
 };
 

@@ -178,8 +178,9 @@ def synthetic_batch(c, k, specials, batch_size, seq_len, gen):
 
 # ----------------------------------------------------------------------------- the step
 
-def make_loss_fn(c, params, backbone, source, aux_weight):
+def make_loss_fn(c, params, backbone, source, aux_weight, hypernet_bf16):
     d = c["n_embd"]
+    device_type = source.device.type
 
     def aux_loss(pred, original, mask, count):
         # Shape-static form of ours (masked rows instead of an index_select of the aux rows).
@@ -189,10 +190,15 @@ def make_loss_fn(c, params, backbone, source, aux_weight):
 
     def loss_fn(sf, input_ids, attention_mask, labels, aux_mask, aux_source, special_target,
                 special_source):
-        x = hn.embed_decomposition(params, c, sf, source)
-        pooled = hn.encode_spec(params, c, sf, x, None)
-        out = hn.heads(params, c, sf, pooled, source)
-        e_in, e_out = out["embeddings_in"], out["embeddings_out"]
+        # Mixed precision as ours with --hypernet_dtype=bfloat16: the fp32 parameters are cast
+        # for the hypernet's matmuls (autocast), its outputs (and the residual) end in fp32.
+        with torch.autocast(device_type=device_type, dtype=torch.bfloat16, enabled=hypernet_bf16):
+            x = hn.embed_decomposition(params, c, sf, source)
+            pooled = hn.encode_spec(params, c, sf, x, None)
+            out = hn.heads(params, c, sf, pooled, source)
+        e_in, e_out = out["embeddings_in"].float(), out["embeddings_out"]
+        if e_out is not None:
+            e_out = e_out.float()
         originals = source[special_source]
         e_in = e_in.index_copy(0, special_target, originals[:, :d])
         if e_out is not None:
@@ -290,6 +296,7 @@ def run(name, loss_fn, trainable, batches, args, device):
         "peak_gpu_mib": (torch.cuda.max_memory_allocated() / 2**20
                          if device.type == "cuda" else None),
     }
+    record["hypernet_dtype"] = args.hypernet_dtype
     print("RESULT " + json.dumps(record), flush=True)
     if args.trace:  # a few more steps under the profiler, for scripts/bench/kernel_summary.py
         path = f"{args.trace}-{name}.json"
@@ -328,6 +335,8 @@ def main():
     parser.add_argument("--weight-decay", type=float, default=0.01)
     parser.add_argument("--grad-clip", type=float, default=0.1)
     parser.add_argument("--aux-weight", type=float, default=0.5)
+    parser.add_argument("--hypernet-dtype", default="float32", choices=("float32", "bfloat16"),
+                        help="the hypernet's compute dtype (bfloat16: autocast; masters fp32)")
     parser.add_argument("--fused", action="store_true", help="AdamW(fused=True) (default: foreach)")
     parser.add_argument("--compile", action="store_true",
                         help="also time a torch.compile variant of the loss")
@@ -374,7 +383,8 @@ def main():
           f"{len(specials)} specials), B {args.batch_size} x T {args.seq_len}; "
           f"{args.warmup} warm-up + {args.steps} timed steps", flush=True)
 
-    loss_fn = make_loss_fn(c, params, backbone, source, args.aux_weight)
+    loss_fn = make_loss_fn(c, params, backbone, source, args.aux_weight,
+                           args.hypernet_dtype == "bfloat16")
     records = []
     if not args.no_eager:
         records.append(run("pytorch-eager", loss_fn, trainable, batches, args, device))

@@ -395,6 +395,44 @@ TEST(Hypernet, ForwardStaticMatchesForward) {
   }
 }
 
+// Mixed precision (the training step's bf16 compute over fp32 masters): outputs in fp32, close to
+// the fp32 forward; a residual head that predicts zero leaves E_src[id_0] exact (not rounded to
+// bf16); gradients reach the fp32 parameters.
+TEST(Hypernet, ForwardStaticInBfloat16KeepsFloat32Outputs) {
+  for (bool residual : {false, true}) {
+    auto config = TinyConfig();
+    config.hn_residual = residual;
+    Hypernet hypernet = MakeHypernet(config);
+    const at::Tensor forms = SurfaceForms(config, 13, 5).to(at::kLong);
+    const at::Tensor source = SourceEmbeddings(config);
+    HypernetOutput fp32 = hypernet.ForwardStatic(forms, source);
+    HypernetOutput mixed = hypernet.ForwardStatic(forms, source, at::kBFloat16);
+    EXPECT_EQ(mixed.embeddings_in.scalar_type(), at::kFloat);
+    EXPECT_EQ(mixed.embeddings_out.scalar_type(), at::kFloat);
+    const double scale = fp32.embeddings_in.abs().max().item<double>();
+    EXPECT_LT(MaxAbsDiff(mixed.embeddings_in, fp32.embeddings_in) / scale, 0.05) << residual;
+    EXPECT_LT(MaxAbsDiff(mixed.embeddings_out, fp32.embeddings_out) / scale, 0.05) << residual;
+    if (residual) {  // zero-initialised last layers: the prediction is E_src[id_0] exactly
+      const int64_t d = config.n_embd;
+      const at::Tensor first = forms.select(1, 0);
+      const at::Tensor known = first < config.original_vocab_size;
+      const at::Tensor base =
+          source.index_select(0, first.clamp_max(config.original_vocab_size - 1));
+      EXPECT_TRUE(mixed.embeddings_in.index({known}).equal(base.narrow(1, 0, d).index({known})));
+    }
+  }
+  auto config = TinyConfig();
+  Hypernet hypernet = MakeHypernet(config);
+  hypernet.SetRequiresGrad(true);
+  const at::Tensor forms = SurfaceForms(config, 13, 5).to(at::kLong);
+  HypernetOutput mixed = hypernet.ForwardStatic(forms, SourceEmbeddings(config), at::kBFloat16);
+  mixed.embeddings_in.pow(2).sum().backward();
+  const at::Tensor grad = Parameter(hypernet, "input_projection.0.weight").grad();
+  ASSERT_TRUE(grad.defined());
+  EXPECT_EQ(grad.scalar_type(), at::kFloat);
+  EXPECT_GT(grad.abs().sum().item<double>(), 0.0);
+}
+
 TEST(Hypernet, Bfloat16CloseToFloat32) {
   const auto config = TinyConfig();
   Hypernet hypernet = MakeHypernet(config);

@@ -189,8 +189,8 @@ TEST_F(HypernetTrainTest, SpecialTokenRowsEqualTheOriginalRows) {
   auto hypernet = Hypernet::Create(c, 3);
   ASSERT_TRUE(hypernet.ok()) << hypernet.status();
   const at::Tensor source = at::randn({vocab.original_size, 16});
-  const HypernetOutput out =
-      PredictRows(*hypernet, batch->surface_forms.to(at::kLong), batch->row_source, source);
+  const HypernetOutput out = PredictRows(*hypernet, batch->surface_forms.to(at::kLong),
+                                         batch->row_source, source, at::kFloat);
   EXPECT_EQ(out.embeddings_in.size(0), batch->surface_forms.size(0));
   for (int64_t r = 0; r < batch->surface_forms.size(0); ++r) {
     const int64_t s = batch->row_source[r].item<int64_t>();
@@ -260,30 +260,40 @@ TEST_F(HypernetTrainTest, ResumingGivesTheParametersOfAnUninterruptedRun) {
 }
 
 // On CUDA the step is captured and replayed as CUDA graphs: the same run eagerly must end with
-// the same parameters (up to the order of floating-point reductions).
+// the same parameters (up to the order of floating-point reductions), with the hypernetwork
+// computing in fp32 and in bf16 (fp32 masters either way).
 TEST_F(HypernetTrainTest, CudaGraphStepsMatchEagerSteps) {
   if (!CudaAvailable()) GTEST_SKIP() << "no CUDA device";
-  std::map<std::string, at::Tensor> results[2];
-  for (int graph = 0; graph < 2; ++graph) {
-    HypernetTrainOptions o = Options(graph ? "hn_train_graph" : "hn_train_eager");
-    o.device = "cuda";
-    o.cuda_graph = graph == 1;
-    o.steps = 12;  // 3 eager warm-up steps, the capture, then replays
-    o.identity_every = 4;
-    o.data_workers = 2;
-    o.eval_every = 100;
-    o.save_every = 12;
-    const absl::Status status = RunHypernetTrain(o);
-    ASSERT_TRUE(status.ok()) << status;
-    auto tensors = ReadSafetensors(o.output_dir + "/model.safetensors");
-    ASSERT_TRUE(tensors.ok()) << tensors.status();
-    for (auto& [name, t] : *tensors) results[graph][name] = t.to(at::kFloat);
-  }
-  ASSERT_EQ(results[0].size(), results[1].size());
-  for (const auto& [name, eager] : results[0]) {
-    const at::Tensor& graph = results[1].at(name);
-    const double scale = std::max(1e-3, eager.abs().max().item<double>());
-    EXPECT_LT((graph - eager).abs().max().item<double>() / scale, 1e-3) << name;
+  for (const std::string hypernet_dtype : {"float32", "bfloat16"}) {
+    std::map<std::string, at::Tensor> results[2];
+    for (int graph = 0; graph < 2; ++graph) {
+      HypernetTrainOptions o =
+          Options((graph ? "hn_train_graph_" : "hn_train_eager_") + hypernet_dtype);
+      o.device = "cuda";
+      o.cuda_graph = graph == 1;
+      o.hypernet_dtype = hypernet_dtype;
+      o.steps = 12;  // 3 eager warm-up steps, the capture, then replays
+      o.identity_every = 4;
+      o.data_workers = 2;
+      o.eval_every = 100;
+      o.save_every = 12;
+      const absl::Status status = RunHypernetTrain(o);
+      ASSERT_TRUE(status.ok()) << status;
+      auto tensors = ReadSafetensors(o.output_dir + "/model.safetensors");
+      ASSERT_TRUE(tensors.ok()) << tensors.status();
+      for (auto& [name, t] : *tensors) {
+        EXPECT_EQ(t.scalar_type(), at::kFloat) << name << ": the masters stay fp32";
+        results[graph][name] = t.to(at::kFloat);
+      }
+    }
+    ASSERT_EQ(results[0].size(), results[1].size());
+    const double tolerance = hypernet_dtype == "float32" ? 1e-3 : 1e-2;
+    for (const auto& [name, eager] : results[0]) {
+      const at::Tensor& graph = results[1].at(name);
+      const double scale = std::max(1e-3, eager.abs().max().item<double>());
+      EXPECT_LT((graph - eager).abs().max().item<double>() / scale, tolerance)
+          << hypernet_dtype << " " << name;
+    }
   }
 }
 
