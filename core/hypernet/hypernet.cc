@@ -183,6 +183,10 @@ struct Hypernet::Impl {
   ZettHypernetConfig config;
   Weights w;
   std::vector<ParamRef> refs;
+  // ExplicitAttention whatever the dtype (else SurfaceFormAttention picks): set on the training
+  // step's mixed-precision copy, where the fused bf16 kernels cost more than the whole step's
+  // gain (docs/training.md, session 11's trace) and their backward is not deterministic.
+  bool explicit_attention = false;
 
   explicit Impl(const ZettHypernetConfig& c) : config(c) {
     w.layers.resize(c.hn_n_layers);
@@ -315,7 +319,8 @@ at::Tensor Hypernet::Impl::Layer(const RobertaLayer& layer, const at::Tensor& qu
   at::Tensor q = split(layer.query(query_states));
   at::Tensor k = split(layer.key(states));
   at::Tensor v = split(layer.value(states));
-  at::Tensor context = SurfaceFormAttention(q, k, v, additive_mask);
+  at::Tensor context = explicit_attention ? ExplicitAttention(q, k, v, additive_mask)
+                                          : SurfaceFormAttention(q, k, v, additive_mask);
   context = context.transpose(1, 2).reshape({batch, -1, hidden});
   const double eps = RobertaBaseConstants::kLayerNormEps;
   at::Tensor attended = layer.attention_ln(layer.attention_output(context) + query_states, eps);
@@ -486,6 +491,7 @@ HypernetOutput Hypernet::Impl::RunStatic(const at::Tensor& surface_forms,
 std::unique_ptr<Hypernet::Impl> Hypernet::Impl::CastTo(at::ScalarType dtype) const {
   auto cast = std::make_unique<Impl>(config);  // the same parameter list, in the same order
   for (size_t i = 0; i < refs.size(); ++i) *cast->refs[i].tensor = refs[i].tensor->to(dtype);
+  cast->explicit_attention = true;  // only the training step computes through a cast copy
   return cast;
 }
 

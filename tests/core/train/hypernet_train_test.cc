@@ -287,10 +287,13 @@ TEST_F(HypernetTrainTest, CudaGraphStepsMatchEagerSteps) {
       }
     }
     ASSERT_EQ(results[0].size(), results[1].size());
-    const double tolerance = hypernet_dtype == "float32" ? 1e-3 : 1e-2;
+    // Against the parameter's size, or one AdamW update (lr) for parameters still near zero:
+    // Adam turns a rounding-level gradient difference into an update-sized one there.
+    const double tolerance = hypernet_dtype == "float32" ? 1e-3 : 2e-2;
+    const double lr = Options("unused").lr;
     for (const auto& [name, eager] : results[0]) {
       const at::Tensor& graph = results[1].at(name);
-      const double scale = std::max(1e-3, eager.abs().max().item<double>());
+      const double scale = std::max(lr, eager.abs().max().item<double>());
       EXPECT_LT((graph - eager).abs().max().item<double>() / scale, tolerance)
           << hypernet_dtype << " " << name;
     }
