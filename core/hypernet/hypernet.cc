@@ -334,8 +334,11 @@ at::Tensor Hypernet::Impl::EncodeChunk(const at::Tensor& table, const at::Tensor
   const int64_t hidden = config.hidden_size();
   // [B, Lc, H]: projected decomposition + learned positions 0..Lc-1 + token type 0.
   // index_select rather than embedding: its backward (index_add) needs no host synchronisation.
-  at::Tensor x = table.index_select(0, gather_ids.reshape({-1})).view({batch, length, hidden}) +
-                 w.position_embeddings.slice(0, 0, length) + w.token_type_embeddings[0];
+  // Cast after the gather: a table kept in fp32 (RunStatic, mixed precision) takes its gradient
+  // by index_add in fp32, not by bf16 atomics over a row's many occurrences.
+  at::Tensor x =
+      table.index_select(0, gather_ids.reshape({-1})).view({batch, length, hidden}).to(options()) +
+      w.position_embeddings.slice(0, 0, length) + w.token_type_embeddings[0];
   if (lang_row.defined()) {
     // The language element goes last with neither position nor type embedding (Flax; the
     // PyTorch port subtracts the ones its RobertaModel then adds). Its index does not matter:
@@ -482,8 +485,10 @@ HypernetOutput Hypernet::Impl::RunStatic(const at::Tensor& surface_forms,
                                          std::optional<at::ScalarType> out_dtype) const {
   const at::Tensor all_ids =
       at::arange(config.original_vocab_size + config.fallback_rows(), options().dtype(at::kLong));
-  const at::Tensor table = ProjectRows(all_ids, source_embeddings);  // [V_orig + F, H]
-  const at::Tensor keep = surface_forms != config.pad_token_id;      // [V, L]
+  // [V_orig + F, H], kept in the output dtype: EncodeChunk casts after its gather.
+  const at::Tensor table = ProjectRows(all_ids, source_embeddings)
+                               .to(out_dtype.value_or(w.position_embeddings.scalar_type()));
+  const at::Tensor keep = surface_forms != config.pad_token_id;  // [V, L]
   const at::Tensor pooled = EncodeChunk(table, surface_forms, keep, at::Tensor());
   return Heads(pooled, surface_forms.select(1, 0), source_embeddings, out_dtype);
 }
