@@ -28,6 +28,9 @@ const std::map<std::string, Command>& Commands() {
       {"decompose",
        {zett::cli::RunDecompose,
         "--original PATH --target PATH [--max-len 7] [--pad-id N] [--output FILE]"}},
+      {"convert",
+       {zett::cli::RunConvert,
+        "--tokenizer MODEL.model --output FILE (a SentencePiece model as tokenizer.json)"}},
       {"transfer",
        {zett::cli::RunTransfer,
         "--server ADDR --model NAME --tokenizer PATH --out DIR [--version N] "

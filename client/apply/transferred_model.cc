@@ -12,6 +12,8 @@
 #include "absl/strings/str_cat.h"
 #include "core/io/json_file.h"
 #include "core/model/hf_config.h"
+#include "core/tokenizer/sentencepiece_to_json.h"
+#include "core/tokenizer/special_tokens_map.h"
 #include "core/tokenizer/surface_form.h"
 #include "core/tokenizer/tokenizer.h"
 #include "core/tokenizer/tokenizer_file.h"
@@ -51,23 +53,28 @@ struct SpecialTokens {
   nlohmann::json config;  // the target tokenizer_config.json, when one was found
 };
 
-// Special-token strings: the target's tokenizer_config.json (given or beside tokenizer.json),
-// else the base model's strings; each role gets the target id of its string, or none.
+// Special-token strings: the target's tokenizer_config.json (given or beside the tokenizer
+// file), else a .model's own pieces, else the base model's strings; each role gets the target
+// id of its string, or none.
 absl::StatusOr<SpecialTokens> FindSpecialTokens(const std::string& base_dir,
-                                                const std::string& tokenizer_json,
+                                                const TargetTokenizer& file,
                                                 const ApplyOptions& options,
                                                 const tokenizer::Tokenizer& target) {
   SpecialTokens out;
   nlohmann::json strings;
   std::string config_path = options.tokenizer_config;
   if (config_path.empty()) {
-    const fs::path beside = fs::path(tokenizer_json).parent_path() / "tokenizer_config.json";
+    const fs::path beside = fs::path(file.path).parent_path() / "tokenizer_config.json";
     if (fs::exists(beside)) config_path = beside.string();
   }
   if (!config_path.empty()) {
     ASSIGN_OR_RETURN(out.config, ReadJsonFile(config_path));
     strings = out.config;
     out.source = config_path;
+  } else if (file.converted) {
+    strings = nlohmann::json::object();
+    for (const auto& [key, piece] : file.sentencepiece_special) strings[key] = piece;
+    out.source = absl::StrCat(file.path, " (the SentencePiece model's unk/bos/eos/pad ids)");
   } else {
     for (const char* name : {"tokenizer_config.json", "special_tokens_map.json"}) {
       const fs::path path = fs::path(base_dir) / name;
@@ -151,7 +158,7 @@ class Writer {
   Writer(std::string base_dir, std::string staging)
       : base_(std::move(base_dir)), staging_(std::move(staging)) {}
 
-  absl::StatusOr<ApplySummary> Run(const std::string& tokenizer_json,
+  absl::StatusOr<ApplySummary> Run(const TargetTokenizer& file,
                                    const TransferredEmbeddings& transferred,
                                    const ApplyOptions& options);
 
@@ -161,7 +168,7 @@ class Writer {
   absl::Status ReplaceEmbeddings(const std::string& shard, TensorMap* tensors);
   absl::Status WriteConfigs(const SpecialTokens& special);
   absl::Status WriteTokenizerFiles(const std::string& tokenizer_json, const SpecialTokens& special,
-                                   int64_t max_positions);
+                                   int64_t max_positions);  // tokenizer_json: the text
   std::string Out(const std::string& name) const { return (fs::path(staging_) / name).string(); }
 
   std::string base_;
@@ -226,9 +233,8 @@ absl::Status Writer::WriteConfigs(const SpecialTokens& special) {
   return absl::OkStatus();
 }
 
-absl::Status Writer::WriteTokenizerFiles(const std::string& tokenizer_json,
-                                         const SpecialTokens& special, int64_t max_positions) {
-  ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(tokenizer_json));
+absl::Status Writer::WriteTokenizerFiles(const std::string& bytes, const SpecialTokens& special,
+                                         int64_t max_positions) {
   RETURN_IF_ERROR(WriteStringToFile(Out("tokenizer.json"), bytes));
 
   // PreTrainedTokenizerFast reads everything else (model, added tokens, post-processor) from
@@ -368,7 +374,7 @@ absl::Status Writer::MapRows(const tokenizer::Tokenizer& target, const SpecialTo
   return absl::OkStatus();
 }
 
-absl::StatusOr<ApplySummary> Writer::Run(const std::string& tokenizer_json,
+absl::StatusOr<ApplySummary> Writer::Run(const TargetTokenizer& file,
                                          const TransferredEmbeddings& transferred,
                                          const ApplyOptions& options) {
   const TensorMap& embeddings = transferred.tensors;
@@ -422,21 +428,25 @@ absl::StatusOr<ApplySummary> Writer::Run(const std::string& tokenizer_json,
     }
   }
 
-  if (!absl::EndsWith(tokenizer_json, ".json")) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "apply needs the target as a Hugging Face tokenizer.json, got ", tokenizer_json,
-        " (convert a SentencePiece model with scripts/data/sp_to_hf.py)"));
+  const std::string directory = fs::path(file.path).parent_path().string();
+  ASSIGN_OR_RETURN(tokenizer::TokenizerConfigFiles config_files,
+                   tokenizer::ReadTokenizerConfigFiles(directory.empty() ? "." : directory));
+  absl::StatusOr<std::unique_ptr<tokenizer::Tokenizer>> loaded =
+      tokenizer::LoadTokenizerBytes(file.json, config_files);
+  if (!loaded.ok()) {
+    return absl::Status(loaded.status().code(),
+                        absl::StrCat(file.path, file.converted ? " (converted)" : "", ": ",
+                                     loaded.status().message()));
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<tokenizer::Tokenizer> target,
-                   tokenizer::LoadTokenizerFile(tokenizer_json));
-  ASSIGN_OR_RETURN(SpecialTokens special,
-                   FindSpecialTokens(base_, tokenizer_json, options, *target));
+  const std::unique_ptr<tokenizer::Tokenizer> target = *std::move(loaded);
+  ASSIGN_OR_RETURN(SpecialTokens special, FindSpecialTokens(base_, file, options, *target));
   RETURN_IF_ERROR(MapRows(*target, special, transferred));
   summary_.bos = special.bos;
   summary_.eos = special.eos;
   summary_.pad = special.pad;
   summary_.unk = special.unk;
   summary_.special_tokens_source = special.source;
+  summary_.tokenizer_converted = file.converted;
 
   nlohmann::json index;
   ASSIGN_OR_RETURN(std::vector<std::string> shards, ShardFiles(base_, &index));
@@ -464,11 +474,53 @@ absl::StatusOr<ApplySummary> Writer::Run(const std::string& tokenizer_json,
     RETURN_IF_ERROR(WriteJsonFile(Out(kIndexFile), index));
   }
   RETURN_IF_ERROR(WriteConfigs(special));
-  RETURN_IF_ERROR(WriteTokenizerFiles(tokenizer_json, special, decoder->max_position_embeddings));
+  RETURN_IF_ERROR(WriteTokenizerFiles(file.json, special, decoder->max_position_embeddings));
   return summary_;
 }
 
 }  // namespace
+
+absl::StatusOr<TargetTokenizer> ReadTargetTokenizer(const std::string& path) {
+  if (!fs::exists(path)) {
+    return absl::NotFoundError(absl::StrCat("target tokenizer ", path, " does not exist"));
+  }
+  TargetTokenizer out;
+  out.path = path;
+  if (absl::EndsWith(path, ".json")) {
+    ASSIGN_OR_RETURN(out.json, ReadFileToString(path));
+    return out;
+  }
+  if (!absl::EndsWith(path, ".model")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("apply needs the target as a Hugging Face tokenizer.json or a SentencePiece "
+                     ".model, got ",
+                     path));
+  }
+  ASSIGN_OR_RETURN(const std::string bytes, ReadFileToString(path));
+  absl::StatusOr<tokenizer::SentencePieceModelProto> proto =
+      tokenizer::ParseSentencePieceModel(bytes);
+  if (!proto.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, " is not a valid SentencePiece .model (",
+                                                   proto.status().message(), ")"));
+  }
+  absl::StatusOr<std::string> json = tokenizer::SentencePieceToTokenizerJson(*proto);
+  if (!json.ok()) {
+    return absl::Status(
+        json.status().code(),
+        absl::StrCat(path, ": cannot convert to tokenizer.json: ", json.status().message()));
+  }
+  out.json = *std::move(json);
+  out.converted = true;
+  const int n = static_cast<int>(proto->pieces.size());
+  for (const auto& [key, id] :
+       std::vector<std::pair<const char*, int>>{{"bos_token", proto->bos_id},
+                                                {"eos_token", proto->eos_id},
+                                                {"pad_token", proto->pad_id},
+                                                {"unk_token", proto->unk_id}}) {
+    if (id >= 0 && id < n) out.sentencepiece_special.emplace_back(key, proto->pieces[id].piece);
+  }
+  return out;
+}
 
 absl::StatusOr<ApplySummary> WriteTransferredModel(const std::string& base_dir,
                                                    const std::string& tokenizer_json,
@@ -478,10 +530,7 @@ absl::StatusOr<ApplySummary> WriteTransferredModel(const std::string& base_dir,
   if (!fs::is_directory(base_dir)) {
     return absl::NotFoundError(absl::StrCat("base model folder ", base_dir, " does not exist"));
   }
-  if (!fs::exists(tokenizer_json)) {
-    return absl::NotFoundError(
-        absl::StrCat("target tokenizer ", tokenizer_json, " does not exist"));
-  }
+  ASSIGN_OR_RETURN(const TargetTokenizer target, ReadTargetTokenizer(tokenizer_json));
   RETURN_IF_ERROR(CheckOutDir(base_dir, out_dir, options.force));
   const std::string out = fs::path(out_dir).lexically_normal().string();
   const std::string staging =
@@ -493,7 +542,7 @@ absl::StatusOr<ApplySummary> WriteTransferredModel(const std::string& base_dir,
     return absl::InternalError(absl::StrCat("cannot create ", staging, ": ", error.message()));
   }
   Writer writer(base_dir, staging);
-  absl::StatusOr<ApplySummary> summary = writer.Run(tokenizer_json, embeddings, options);
+  absl::StatusOr<ApplySummary> summary = writer.Run(target, embeddings, options);
   if (!summary.ok()) {
     fs::remove_all(staging, error);
     return summary.status();

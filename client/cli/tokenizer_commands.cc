@@ -11,6 +11,7 @@
 #include <string>
 
 #include "core/tokenizer/decomposition.h"
+#include "core/tokenizer/sentencepiece_to_json.h"
 #include "core/tokenizer/tokenizer_file.h"
 
 namespace zett::cli {
@@ -99,6 +100,26 @@ int RunTokenize(const std::vector<std::string>& args) {
     std::fprintf(stderr, "tokenize: load %.3f s, %zu lines, %zu bytes in %.3f s = %.2f MB/s\n",
                  load_s, line_number, bytes, encode_s, bytes / 1e6 / encode_s);
   }
+  return 0;
+}
+
+int RunConvert(const std::vector<std::string>& args) {
+  Flags flags = ParseFlags(args, {"--tokenizer", "--output"}, {});
+  if (!flags.error.empty()) return Fail("convert: " + flags.error);
+  if (!flags.values.count("--tokenizer") || !flags.values.count("--output")) {
+    return Fail("convert: --tokenizer MODEL.model and --output FILE are required");
+  }
+  const std::string& path = flags.values["--tokenizer"];
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Fail("convert: cannot read " + path);
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  auto json = tokenizer::ConvertSentencePieceModel(bytes.str());
+  if (!json.ok()) return Fail("convert: " + path + ": " + std::string(json.status().message()));
+  std::ofstream out(flags.values["--output"], std::ios::binary);
+  out << *json;
+  out.close();
+  if (!out) return Fail("convert: cannot write " + flags.values["--output"]);
   return 0;
 }
 

@@ -1,5 +1,5 @@
-// `zett tokenize` and `zett decompose`: the tokenizer engine from the command line (for users,
-// debugging and the conformance check in scripts/conformance/).
+// `zett tokenize`, `zett decompose` and `zett convert`: the tokenizer engine from the command line
+// (for users, debugging and the conformance check in scripts/conformance/).
 #ifndef ZETT_CLIENT_CLI_TOKENIZER_COMMANDS_H_
 #define ZETT_CLIENT_CLI_TOKENIZER_COMMANDS_H_
 
@@ -16,6 +16,11 @@ int RunTokenize(const std::vector<std::string>& args);
 // Writes JSON: the final target vocabulary (byte-level surface forms), the [V, L] id matrix
 // and per-token flags.
 int RunDecompose(const std::vector<std::string>& args);
+
+// zett convert --tokenizer MODEL.model --output tokenizer.json
+// Writes the Hugging Face tokenizer.json equivalent of a SentencePiece .model
+// (core/tokenizer/sentencepiece_to_json.h). Returns the process exit code.
+int RunConvert(const std::vector<std::string>& args);
 
 }  // namespace zett::cli
 

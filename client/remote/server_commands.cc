@@ -273,6 +273,13 @@ int RunApply(const std::vector<std::string>& args) {
     if (!options.ok()) return Fail("apply", options.status());
     absl::StatusOr<v1::TransferRequest> request = BuildTransferRequest(*flags, BaseDtype(base));
     if (!request.ok()) return Fail("apply", request.status());
+    if (request->has_sentencepiece_model()) {
+      // Transfer for the tokenizer.json the folder will hold, not the .model itself.
+      absl::StatusOr<apply::TargetTokenizer> target =
+          apply::ReadTargetTokenizer(flags->at("--tokenizer"));
+      if (!target.ok()) return Fail("apply", target.status());
+      request->set_tokenizer_json(target->json);
+    }
     auto channel = client::MakeChannel(*options);
     if (!channel.ok()) return Fail("apply", channel.status());
     client::TransferClient transfer_client(*channel, *options);
@@ -295,14 +302,15 @@ int RunApply(const std::vector<std::string>& args) {
   std::printf(
       "applied out=%s architecture=%s vocab=%lld d=%lld tied=%s bos=%s eos=%s pad=%s unk=%s "
       "replaced=%s rows_by_surface_form=%lld rows_by_role=%lld rows_mean=%lld "
-      "special_tokens_from=%s\n",
+      "special_tokens_from=%s tokenizer=%s\n",
       out.c_str(), summary->architecture.c_str(), static_cast<long long>(summary->vocab_size),
       static_cast<long long>(summary->hidden_size), summary->tied ? "true" : "false",
       IdText(summary->bos).c_str(), IdText(summary->eos).c_str(), IdText(summary->pad).c_str(),
       IdText(summary->unk).c_str(), absl::StrJoin(summary->replaced_tensors, ",").c_str(),
       static_cast<long long>(summary->rows_by_surface_form),
       static_cast<long long>(summary->rows_by_role), static_cast<long long>(summary->rows_mean),
-      summary->special_tokens_source.c_str());
+      summary->special_tokens_source.c_str(),
+      summary->tokenizer_converted ? "converted_from_sentencepiece" : "copied");
   return 0;
 }
 

@@ -224,6 +224,9 @@ absl::StatusOr<SentencePieceModelProto> ParseSentencePieceModel(std::string_view
         if (f == 24) proto.treat_whitespace_as_suffix = v != 0;
         if (f == 35) proto.byte_fallback = v != 0;
         if (f == 40) proto.unk_id = static_cast<int>(static_cast<int32_t>(v));
+        if (f == 41) proto.bos_id = static_cast<int>(static_cast<int32_t>(v));
+        if (f == 42) proto.eos_id = static_cast<int>(static_cast<int32_t>(v));
+        if (f == 43) proto.pad_id = static_cast<int>(static_cast<int32_t>(v));
       } else {  // NormalizerSpec
         if (f == 3) proto.add_dummy_prefix = v != 0;
         if (f == 4) proto.remove_extra_whitespaces = v != 0;

@@ -3,7 +3,7 @@
 // follow google/sentencepiece src/sentencepiece_model.proto:
 //   ModelProto: pieces=1 {piece=1, score=2 (float), type=3}, trainer_spec=2, normalizer_spec=3
 //   TrainerSpec: model_type=3 (UNIGRAM=1, BPE=2, WORD=3, CHAR=4), treat_whitespace_as_suffix=24,
-//                byte_fallback=35, unk_id=40
+//                byte_fallback=35, unk_id=40, bos_id=41, eos_id=42, pad_id=43
 //   NormalizerSpec: name=1, precompiled_charsmap=2, add_dummy_prefix=3,
 //                   remove_extra_whitespaces=4, escape_whitespaces=5
 //   piece types: NORMAL=1, UNKNOWN=2, CONTROL=3, USER_DEFINED=4, UNUSED=5, BYTE=6
@@ -32,6 +32,9 @@ struct SentencePieceModelProto {
   bool byte_fallback = false;
   bool treat_whitespace_as_suffix = false;
   int unk_id = 0;
+  int bos_id = 1;   // -1: none (as the trainer's flags say)
+  int eos_id = 2;   // -1: none
+  int pad_id = -1;  // -1: none
   std::string normalizer_name;
   std::string precompiled_charsmap;
   bool add_dummy_prefix = true;

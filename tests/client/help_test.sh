@@ -15,6 +15,7 @@ expect "$("$bin" transfer --help)" "usage: zett transfer --server ADDR --model N
 expect "$("$bin" apply -h)" "usage: zett apply --base DIR" "--embeddings DIR" "--force" \
   "connection flags:"
 expect "$("$bin" tokenize --help)" "--input FILE" "--output FILE" "--add-special-tokens"
+expect "$("$bin" convert --help)" "--tokenizer MODEL.model" "--output FILE"
 expect "$("$bin" decompose --help)" "--original PATH" "--target PATH" "--max-len 7"
 expect "$("$bin" bench --help)" "--rpc transfer|predict_tokens" "--streams 4" "--tokens 64"
 for command in models health; do

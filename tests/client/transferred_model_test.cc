@@ -20,6 +20,9 @@
 #include "core/io/safetensors.h"
 #include "core/model/pretrained.h"
 #include "core/model/state_dict.h"
+#include "core/tokenizer/sentencepiece_model.h"
+#include "core/tokenizer/sentencepiece_to_json.h"
+#include "core/tokenizer/tokenizer_file.h"
 #include "tests/server/loopback.h"
 
 namespace zett::testing {
@@ -418,6 +421,125 @@ TEST_F(TransferredModelTest, ApplyCommandAgainstALoopbackServer) {
             1);
   EXPECT_EQ(cli::RunApply({"--server", address, "--model", "missing", "--tokenizer", tokenizer(),
                            "--base", base(), "--out", root_ + "/x"}),
+            1);
+  EXPECT_FALSE(fs::exists(root_ + "/x"));
+}
+
+// A SentencePiece .model target (the bundled base tokenizer: BPE, 4,096 pieces): converted to
+// the tokenizer.json the folder holds (sp_to_hf.py's document), special tokens from the model's
+// own unk/bos/eos ids, and that file encodes like the .model.
+class SentencePieceTargetTest : public TransferredModelTest {
+ protected:
+  void SetUp() override {
+    TransferredModelTest::SetUp();
+    model_bytes_ = *ReadFileToString("models/base-tokenizer/tokenizer.model");
+    fs::create_directories(root_ + "/sp");
+    ASSERT_TRUE(WriteStringToFile(model(), model_bytes_).ok());
+    auto tokenizer = tokenizer::LoadSentencePieceModel(model_bytes_);
+    ASSERT_TRUE(tokenizer.ok()) << tokenizer.status();
+    vocab_ = (*tokenizer)->vocab_size();
+    embeddings_[apply::kInputEmbeddings] = at::randn({vocab_, kHidden});
+    embeddings_[apply::kOutputEmbeddings] = at::randn({vocab_, kHidden});
+  }
+  std::string model() const { return root_ + "/sp/tokenizer.model"; }
+  std::string model_bytes_;
+  int64_t vocab_ = 0;
+};
+
+TEST_F(SentencePieceTargetTest, ModelTargetIsConvertedToTheFoldersTokenizerJson) {
+  auto summary = apply::WriteTransferredModel(base(), model(), {embeddings_}, out());
+  ASSERT_TRUE(summary.ok()) << summary.status();
+  EXPECT_TRUE(summary->tokenizer_converted);
+  EXPECT_EQ(summary->vocab_size, 4096);
+  EXPECT_EQ(summary->rows_by_surface_form, 4096);
+  EXPECT_EQ(summary->bos.id, 1);
+  EXPECT_EQ(summary->eos.id, 2);
+  EXPECT_EQ(summary->unk.id, 0);
+  EXPECT_FALSE(summary->pad.id.has_value());
+  EXPECT_THAT(summary->special_tokens_source, HasSubstr("SentencePiece"));
+
+  const std::string written = *ReadFileToString(out() + "/tokenizer.json");
+  EXPECT_EQ(written, *tokenizer::ConvertSentencePieceModel(model_bytes_));
+  EXPECT_EQ(nlohmann::json::parse(written),
+            nlohmann::json::parse(*ReadFileToString("models/base-tokenizer/tokenizer.json")));
+  auto tokenizer_config = ReadJsonFile(out() + "/tokenizer_config.json");
+  ASSERT_TRUE(tokenizer_config.ok());
+  EXPECT_EQ((*tokenizer_config)["tokenizer_class"], "PreTrainedTokenizerFast");
+  EXPECT_EQ((*tokenizer_config)["bos_token"], "<s>");
+  EXPECT_EQ((*tokenizer_config)["eos_token"], "</s>");
+  EXPECT_EQ((*tokenizer_config)["unk_token"], "<unk>");
+  EXPECT_TRUE((*tokenizer_config)["pad_token"].is_null());
+  auto config = ReadJsonFile(out() + "/config.json");
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ((*config)["vocab_size"], 4096);
+  EXPECT_EQ((*config)["bos_token_id"], 1);
+  EXPECT_EQ((*config)["eos_token_id"], 2);
+  auto applied = ReadSafetensors(out() + "/model.safetensors");
+  ASSERT_TRUE(applied.ok());
+  EXPECT_EQ(Bytes(applied->at("model.embed_tokens.weight")),
+            Bytes(embeddings_[apply::kInputEmbeddings].to(at::kBFloat16)));
+
+  auto from_json = tokenizer::LoadTokenizerFile(out() + "/tokenizer.json");
+  auto from_model = tokenizer::LoadSentencePieceModel(model_bytes_);
+  ASSERT_TRUE(from_json.ok() && from_model.ok());
+  for (const char* line : {"Hello world", "  two  spaces ", "日本語のテキスト", "x = f(3) 🙂",
+                           "Die Würde des Menschen"}) {
+    EXPECT_EQ(*(*from_json)->Encode(line), *(*from_model)->Encode(line)) << line;
+  }
+}
+
+TEST_F(SentencePieceTargetTest, CorruptOrUnknownTargetsAreRefusedAndLeaveNothingBehind) {
+  const std::string corrupt = root_ + "/sp/corrupt.model";
+  ASSERT_TRUE(WriteStringToFile(corrupt, model_bytes_.substr(0, model_bytes_.size() / 2)).ok());
+  auto truncated = apply::WriteTransferredModel(base(), corrupt, {embeddings_}, out());
+  ASSERT_FALSE(truncated.ok());
+  EXPECT_EQ(truncated.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(truncated.status().message()),
+              HasSubstr("corrupt.model is not a valid SentencePiece .model"));
+  const std::string text = root_ + "/sp/readme.model";
+  ASSERT_TRUE(WriteStringToFile(text, "this is not a model\n").ok());
+  auto not_a_model = apply::WriteTransferredModel(base(), text, {embeddings_}, out());
+  EXPECT_EQ(not_a_model.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(not_a_model.status().message()), HasSubstr("SentencePiece"));
+  const std::string other = root_ + "/sp/vocab.txt";
+  ASSERT_TRUE(WriteStringToFile(other, "a\nb\n").ok());
+  auto txt = apply::WriteTransferredModel(base(), other, {embeddings_}, out());
+  EXPECT_EQ(txt.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(txt.status().message()), HasSubstr("tokenizer.json or a SentencePiece"));
+  EXPECT_FALSE(fs::exists(out()));
+  EXPECT_FALSE(fs::exists(out() + ".partial"));
+}
+
+// `zett apply --tokenizer X.model` over loopback transfers for the converted tokenizer.json: the
+// checkpoint equals applying the converted file given as a .json target.
+TEST_F(SentencePieceTargetTest, ApplyCommandWithAModelTarget) {
+  const std::string repository = MakeTempDir("apply_sp_repository");
+  WriteTestModelVersion(repository, "m", 1,
+                        R"({"hidden_size": 8, "tied": false, "predicts_bias": false,
+                            "surface_maxlen": 4})");
+  LoopbackServer server(repository);
+  const std::string address = absl::StrCat("127.0.0.1:", server.server().port());
+  ASSERT_EQ(cli::RunApply({"--server", address, "--model", "m", "--tokenizer", model(), "--base",
+                           base(), "--out", out()}),
+            0);
+  fs::create_directories(root_ + "/converted");
+  const std::string json = root_ + "/converted/tokenizer.json";
+  ASSERT_TRUE(WriteStringToFile(json, *tokenizer::ConvertSentencePieceModel(model_bytes_)).ok());
+  const std::string via_json = root_ + "/via_json";
+  ASSERT_EQ(cli::RunApply({"--server", address, "--model", "m", "--tokenizer", json, "--base",
+                           base(), "--out", via_json}),
+            0);
+  EXPECT_EQ(*ReadFileToString(out() + "/model.safetensors"),
+            *ReadFileToString(via_json + "/model.safetensors"));
+  EXPECT_EQ(*ReadFileToString(out() + "/tokenizer.json"), *ReadFileToString(json));
+  auto config = ReadJsonFile(out() + "/config.json");
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ((*config)["vocab_size"], 4096);
+
+  const std::string corrupt = root_ + "/sp/corrupt.model";
+  ASSERT_TRUE(WriteStringToFile(corrupt, "\x0a\x05\x0a\x01").ok());
+  EXPECT_EQ(cli::RunApply({"--server", address, "--model", "m", "--tokenizer", corrupt, "--base",
+                           base(), "--out", root_ + "/x"}),
             1);
   EXPECT_FALSE(fs::exists(root_ + "/x"));
 }
