@@ -9,11 +9,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "core/io/sha256.h"
 #include "core/util/status_macros.h"
 #include "server/dtype_codec.h"
 #include "server/log.h"
 #include "server/request_validation.h"
-#include "server/sha256.h"
 #include "server/status_mapping.h"
 
 namespace zett::server {
@@ -379,9 +379,9 @@ absl::Status TransferService::DoTransfer(grpc::ServerContext* context,
   } cancel_on_exit{cancel};
 
   // One hashing thread per matrix: hashing a batch overlaps with writing its messages.
-  std::vector<std::unique_ptr<BackgroundSha256>> checksums;
+  std::vector<std::unique_ptr<io::BackgroundSha256>> checksums;
   for (size_t m = 0; m < options.matrices.size(); ++m) {
-    checksums.push_back(std::make_unique<BackgroundSha256>());
+    checksums.push_back(std::make_unique<io::BackgroundSha256>());
   }
   double queue_seconds = 0;
   double predict_seconds = 0;
@@ -406,7 +406,7 @@ absl::Status TransferService::DoTransfer(grpc::ServerContext* context,
     // The hashers read `output` in the background: on every way out of this iteration, wait
     // for them before the bytes go.
     struct WaitForHashes {
-      const std::vector<std::unique_ptr<BackgroundSha256>>& hashers;
+      const std::vector<std::unique_ptr<io::BackgroundSha256>>& hashers;
       ~WaitForHashes() {
         for (const auto& hasher : hashers) hasher->Wait();
       }

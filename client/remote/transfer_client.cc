@@ -8,8 +8,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "core/io/sha256.h"
 #include "server/dtype_codec.h"
-#include "server/sha256.h"
 #include "server/status_mapping.h"
 
 namespace zett::client {
@@ -65,7 +65,7 @@ absl::Status StreamAssembler::Add(const v1::TransferResponse& message) {
         data.cols = shape.cols();
         data.bytes.reserve(shape.rows() * shape.cols() * value_size);
         next_row_[shape.matrix()] = 0;
-        hashes_[shape.matrix()] = std::make_unique<server::BackgroundSha256>();
+        hashes_[shape.matrix()] = std::make_unique<io::BackgroundSha256>();
         rows_expected_ += shape.rows();
       }
       return absl::OkStatus();
@@ -142,8 +142,8 @@ absl::StatusOr<TransferResult> StreamAssembler::Finish() {
       checked = true;
       if (actual != checksum.sha256()) {
         return absl::DataLossError(absl::StrCat("checksum: ", v1::Matrix_Name(matrix), " SHA-256 ",
-                                                server::HexEncode(actual), ", trailer says ",
-                                                server::HexEncode(checksum.sha256())));
+                                                io::HexEncode(actual), ", trailer says ",
+                                                io::HexEncode(checksum.sha256())));
       }
     }
     if (!checked) {

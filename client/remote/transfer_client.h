@@ -14,8 +14,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "core/io/sha256.h"
 #include "proto/zett/v1/zett.grpc.pb.h"
-#include "server/sha256.h"
 
 namespace zett::client {
 
@@ -61,7 +61,7 @@ class StreamAssembler {
   std::map<v1::Matrix, uint64_t> next_row_;
   // Hashed as the blocks arrive, so that verifying the trailer costs nothing at the end.
   // Declared after result_: destroyed (and so done reading its bytes) before them.
-  std::map<v1::Matrix, std::unique_ptr<server::BackgroundSha256>> hashes_;
+  std::map<v1::Matrix, std::unique_ptr<io::BackgroundSha256>> hashes_;
   uint64_t rows_received_ = 0;
   uint64_t rows_expected_ = 0;
 };

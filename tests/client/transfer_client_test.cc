@@ -15,7 +15,7 @@
 #include "client/remote/embeddings_writer.h"
 #include "client/remote/server_commands.h"
 #include "core/io/safetensors.h"
-#include "server/sha256.h"
+#include "core/io/sha256.h"
 #include "tests/server/loopback.h"
 
 namespace zett::testing {
@@ -150,7 +150,7 @@ std::vector<v1::TransferResponse> HandMadeStream() {
   for (const auto& [m, bytes] : all) {
     v1::MatrixChecksum* checksum = stream.back().mutable_trailer()->add_checksums();
     checksum->set_matrix(m);
-    checksum->set_sha256(server::Sha256Digest(bytes));
+    checksum->set_sha256(io::Sha256Digest(bytes));
   }
   return stream;
 }
