@@ -9,8 +9,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/io/sha256.h"
-#include "server/dtype_codec.h"
-#include "server/status_mapping.h"
+#include "proto/wire/dtype_codec.h"
+#include "proto/wire/status_mapping.h"
 
 namespace zett::client {
 namespace {
@@ -24,7 +24,7 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 }
 
 absl::Status WithPrefix(const std::string& prefix, const grpc::Status& status) {
-  const absl::Status converted = server::FromGrpcStatus(status);
+  const absl::Status converted = wire::FromGrpcStatus(status);
   return absl::Status(converted.code(), absl::StrCat(prefix, converted.message()));
 }
 
@@ -54,7 +54,7 @@ absl::Status StreamAssembler::Add(const v1::TransferResponse& message) {
       if (has_header_) return absl::DataLossError("stream: a second header");
       has_header_ = true;
       result_.header = message.header();
-      const size_t value_size = server::DTypeSize(result_.header.dtype());
+      const size_t value_size = wire::DTypeSize(result_.header.dtype());
       for (const v1::MatrixShape& shape : result_.header.shapes()) {
         if (result_.matrices.count(shape.matrix())) {
           return absl::DataLossError(
@@ -95,7 +95,7 @@ absl::Status StreamAssembler::Add(const v1::TransferResponse& message) {
       MatrixData& data = it->second;
       uint64_t& next = next_row_[block.matrix()];
       const uint64_t expected_bytes =
-          block.num_rows() * data.cols * server::DTypeSize(result_.header.dtype());
+          block.num_rows() * data.cols * wire::DTypeSize(result_.header.dtype());
       if (block.first_row() != next || next + block.num_rows() > data.rows ||
           block.data().size() != expected_bytes) {
         return absl::DataLossError(

@@ -16,6 +16,7 @@
 #include "client/remote/server_commands.h"
 #include "core/io/safetensors.h"
 #include "core/io/sha256.h"
+#include "proto/wire/tensor_names.h"
 #include "tests/server/loopback.h"
 
 namespace zett::testing {
@@ -83,7 +84,7 @@ TEST_F(TransferClientTest, TransferWritesSafetensorsWithTheEngineBytes) {
   EXPECT_EQ(input.sizes(), (at::IntArrayRef{77, 8}));
   EXPECT_EQ(tensors->at("output_bias").sizes(), (at::IntArrayRef{77}));
   for (const auto& [matrix, bytes] : expected) {
-    const at::Tensor t = tensors->at(client::TensorName(matrix)).contiguous();
+    const at::Tensor t = tensors->at(wire::TensorName(matrix)).contiguous();
     ASSERT_EQ(static_cast<size_t>(t.nbytes()), bytes.size());
     EXPECT_EQ(std::memcmp(t.data_ptr(), bytes.data(), bytes.size()), 0);
   }
