@@ -14,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "client/apply/transferred_model.h"
 #include "client/remote/embeddings_writer.h"
+#include "client/remote/health_check.h"
 #include "client/remote/transfer_client.h"
 #include "core/io/json_file.h"
 #include "core/io/safetensors.h"

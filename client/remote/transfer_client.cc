@@ -1,7 +1,5 @@
 #include "client/remote/transfer_client.h"
 
-#include <grpcpp/generic/generic_stub.h>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -221,44 +219,6 @@ absl::StatusOr<v1::PredictTokensResponse> TransferClient::PredictTokens(
   const grpc::Status status = stub_->PredictTokens(&context, request, &response);
   if (!status.ok()) return WithPrefix("PredictTokens: ", status);
   return response;
-}
-
-absl::StatusOr<HealthStatus> CheckHealth(const std::shared_ptr<grpc::Channel>& channel,
-                                         const std::string& service, absl::Duration timeout) {
-  // HealthCheckRequest{string service = 1}; HealthCheckResponse{ServingStatus status = 1}.
-  std::string request;
-  if (!service.empty()) {
-    if (service.size() > 127) return absl::InvalidArgumentError("service name too long");
-    request.push_back(static_cast<char>((1 << 3) | 2));
-    request.push_back(static_cast<char>(service.size()));
-    request += service;
-  }
-  grpc::GenericStub stub(channel);
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(timeout));
-  grpc::CompletionQueue cq;
-  grpc::Slice slice(request);
-  auto call = stub.PrepareUnaryCall(&context, "/grpc.health.v1.Health/Check",
-                                    grpc::ByteBuffer(&slice, 1), &cq);
-  call->StartCall();
-  grpc::ByteBuffer response;
-  grpc::Status status;
-  call->Finish(&response, &status, reinterpret_cast<void*>(1));
-  void* tag;
-  bool ok;
-  cq.Next(&tag, &ok);
-  if (!status.ok()) return WithPrefix("health: ", status);
-  std::vector<grpc::Slice> slices;
-  (void)response.Dump(&slices);
-  std::string bytes;
-  for (const grpc::Slice& s : slices)
-    bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
-  // The only field is a small enum: tag 0x08, one varint byte. Empty: UNKNOWN (proto3 default).
-  if (bytes.empty()) return HealthStatus::kUnknown;
-  if (bytes.size() != 2 || bytes[0] != 0x08) {
-    return absl::DataLossError("health: unexpected HealthCheckResponse encoding");
-  }
-  return static_cast<HealthStatus>(bytes[1]);
 }
 
 absl::Status SetTokenizerFromFile(const std::string& path, v1::TokenKind list_kind,

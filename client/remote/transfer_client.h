@@ -1,5 +1,5 @@
 // C++ client of zett.v1: channel set-up (TLS, bearer token), Transfer with stream reassembly and
-// checksum verification, ListModels / GetModel, and grpc.health.v1 checks.
+// checksum verification, ListModels / GetModel / PredictTokens. Health checks: health_check.h.
 #ifndef ZETT_CLIENT_REMOTE_TRANSFER_CLIENT_H_
 #define ZETT_CLIENT_REMOTE_TRANSFER_CLIENT_H_
 
@@ -87,13 +87,6 @@ class TransferClient {
   ClientOptions options_;
   std::unique_ptr<v1::TokenizerTransfer::Stub> stub_;
 };
-
-enum class HealthStatus { kUnknown = 0, kServing = 1, kNotServing = 2 };
-
-// grpc.health.v1.Health/Check for `service` ("" = the whole server), spoken in raw protobuf
-// wire format (Debian ships no generated health stubs). NOT_FOUND for an unknown service.
-absl::StatusOr<HealthStatus> CheckHealth(const std::shared_ptr<grpc::Channel>& channel,
-                                         const std::string& service, absl::Duration timeout);
 
 // Reads a tokenizer file into a request: *.json → tokenizer_json, *.model → sentencepiece_model,
 // anything else → a token list, one token per line, of `list_kind`.

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/remote/bench_command.h"
 #include "client/remote/embeddings_writer.h"
+#include "client/remote/health_check.h"
 #include "client/remote/server_commands.h"
 #include "core/io/safetensors.h"
 #include "core/io/sha256.h"
