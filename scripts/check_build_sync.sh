@@ -16,6 +16,6 @@ while IFS= read -r src; do
       status=1
     fi
   done
-done < <(git ls-files --cached --others --exclude-standard -- core server client tests | grep -E '\.(cc|h)$')
+done < <(git ls-files --cached --others --exclude-standard -- core proto server client tests | grep -E '\.(cc|h)$')
 [ $status -eq 0 ] && echo "check_build_sync: BUILD and CMakeLists.txt list the same sources"
 exit $status

@@ -34,7 +34,7 @@ gen="$out/gen"
 mkdir -p "$gen"
 protoc --cpp_out="$gen" proto/zett/v1/zett.proto
 server_objs=()
-for src in "$gen/proto/zett/v1/zett.pb.cc" server/request_validation.cc server/dtype_codec.cc \
+for src in "$gen/proto/zett/v1/zett.pb.cc" server/request_validation.cc proto/wire/dtype_codec.cc \
   server/transfer_engine.cc; do
   obj="$out/obj/server_$(basename "${src%.cc}").o"
   server_objs+=("$obj")

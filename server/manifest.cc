@@ -9,8 +9,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "core/io/sha256.h"
 #include "core/util/status_macros.h"
-#include "server/sha256.h"
 
 namespace zett::server {
 namespace {
@@ -105,8 +105,8 @@ absl::Status VerifyManifest(const std::string& version_dir, const Manifest& mani
     }
   }
   for (const ManifestEntry& entry : manifest.files) {
-    ASSIGN_OR_RETURN(const FileDigest digest,
-                     Sha256File(absl::StrCat(version_dir, "/", entry.path)));
+    ASSIGN_OR_RETURN(const io::FileDigest digest,
+                     io::Sha256File(absl::StrCat(version_dir, "/", entry.path)));
     if (digest.sha256_hex != entry.sha256_hex) {
       return absl::DataLossError(absl::StrCat(entry.path, ": SHA-256 ", digest.sha256_hex,
                                               ", manifest says ", entry.sha256_hex));
@@ -127,7 +127,7 @@ absl::StatusOr<Manifest> BuildManifest(const std::string& version_dir) {
     if (!it->is_regular_file()) continue;
     const std::string relative = fs::relative(it->path(), version_dir).generic_string();
     if (relative == kManifestFileName) continue;
-    ASSIGN_OR_RETURN(const FileDigest digest, Sha256File(it->path().string()));
+    ASSIGN_OR_RETURN(const io::FileDigest digest, io::Sha256File(it->path().string()));
     manifest.files.push_back({relative, digest.size, digest.sha256_hex});
   }
   std::sort(manifest.files.begin(), manifest.files.end(),

@@ -7,9 +7,9 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "proto/wire/status_mapping.h"
 #include "server/log.h"
 #include "server/metrics_http.h"
-#include "server/status_mapping.h"
 
 namespace zett::server {
 namespace {
@@ -79,7 +79,7 @@ ServerMetrics::ServerMetrics(const std::string& build_version)
 ServerMetrics::~ServerMetrics() = default;
 
 void ServerMetrics::CountRequest(const std::string& method, grpc::StatusCode code) {
-  requests_->Add({{"method", method}, {"code", GrpcCodeName(code)}}).Increment();
+  requests_->Add({{"method", method}, {"code", wire::GrpcCodeName(code)}}).Increment();
 }
 
 void ServerMetrics::ObservePhase(const std::string& method, const std::string& phase,

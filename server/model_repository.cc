@@ -9,9 +9,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "core/io/sha256.h"
 #include "server/log.h"
 #include "server/manifest.h"
-#include "server/sha256.h"
 
 namespace zett::server {
 namespace {
@@ -83,7 +83,7 @@ void ModelRepository::LoadOne(const std::string& name, int64_t version, const st
     absl::StatusOr<Manifest> manifest = ReadManifest(dir);
     status = manifest.ok() ? VerifyManifest(dir, *manifest) : manifest.status();
     if (status.ok()) {
-      absl::StatusOr<FileDigest> digest = Sha256File(dir + "/manifest.json");
+      absl::StatusOr<io::FileDigest> digest = io::Sha256File(dir + "/manifest.json");
       if (digest.ok()) manifest_sha256 = digest->sha256_hex;
     }
   }

@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "server/dtype_codec.h"
+#include "proto/wire/dtype_codec.h"
 
 namespace zett::server {
 namespace {
@@ -23,7 +23,7 @@ absl::StatusOr<ResolvedOptions> ResolveOptions(const v1::TransferOptions& option
     return absl::InvalidArgumentError(
         absl::StrCat("options.dtype: unknown value ", static_cast<int>(options.dtype())));
   }
-  const v1::DType dtype = ResolveDType(options.dtype());
+  const v1::DType dtype = wire::ResolveDType(options.dtype());
   resolved.proto.set_dtype(dtype);
 
   const std::vector<v1::Matrix> available = AvailableMatrices(metadata);
@@ -92,7 +92,8 @@ absl::StatusOr<ResolvedOptions> ResolveOptions(const v1::TransferOptions& option
 
   uint64_t widest_row_bytes = 1;
   for (v1::Matrix matrix : resolved.matrices) {
-    widest_row_bytes = std::max(widest_row_bytes, MatrixCols(metadata, matrix) * DTypeSize(dtype));
+    widest_row_bytes =
+        std::max(widest_row_bytes, MatrixCols(metadata, matrix) * wire::DTypeSize(dtype));
   }
   const uint64_t budget = limits.max_message_bytes > kRowBlockOverheadBytes
                               ? limits.max_message_bytes - kRowBlockOverheadBytes

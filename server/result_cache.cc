@@ -3,12 +3,12 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "server/sha256.h"
+#include "core/io/sha256.h"
 
 namespace zett::server {
 namespace {
 
-void AddField(Sha256& sha, absl::string_view value) {
+void AddField(io::Sha256& sha, absl::string_view value) {
   const uint64_t size = value.size();
   sha.Update(&size, sizeof(size));
   sha.Update(value);
@@ -58,7 +58,7 @@ size_t ResultCache::entries() const {
 std::string TransferCacheKey(const std::string& model, int64_t version,
                              const v1::TransferRequest& request,
                              const v1::TransferOptions& resolved_options) {
-  Sha256 sha;
+  io::Sha256 sha;
   AddField(sha, "zett-transfer-cache/1");
   AddField(sha, model);
   AddField(sha, absl::StrCat(version));

@@ -9,12 +9,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "core/io/sha256.h"
 #include "core/util/status_macros.h"
-#include "server/dtype_codec.h"
+#include "proto/wire/dtype_codec.h"
+#include "proto/wire/status_mapping.h"
 #include "server/log.h"
 #include "server/request_validation.h"
-#include "server/sha256.h"
-#include "server/status_mapping.h"
 
 namespace zett::server {
 namespace {
@@ -163,7 +163,7 @@ absl::Status TransferService::CheckReplyFits(uint64_t rows, const ModelMetadata&
                                              uint64_t max_message_bytes) {
   uint64_t row_bytes = 0;
   for (v1::Matrix m : options.matrices) {
-    row_bytes += MatrixCols(metadata, m) * DTypeSize(options.proto.dtype());
+    row_bytes += MatrixCols(metadata, m) * wire::DTypeSize(options.proto.dtype());
   }
   if ((row_bytes + 64) * rows > max_message_bytes) {
     return absl::ResourceExhaustedError(
@@ -215,14 +215,14 @@ absl::Status TransferService::AwaitRows(grpc::ServerContext* context, PendingRow
 
 grpc::Status TransferService::Finish(const std::string& method, const absl::Status& status,
                                      absl::Time start, const std::string& model, uint64_t rows) {
-  const grpc::Status grpc_status = ToGrpcStatus(status);
+  const grpc::Status grpc_status = wire::ToGrpcStatus(status);
   const double seconds = SecondsSince(start);
   metrics_->CountRequest(method, grpc_status.error_code());
   metrics_->ObservePhase(method, "total", seconds);
   auto log = status.ok() ? &LogInfo : &LogWarning;
   log("request", {{"method", method},
                   {"model", model},
-                  {"code", GrpcCodeName(grpc_status.error_code())},
+                  {"code", wire::GrpcCodeName(grpc_status.error_code())},
                   {"rows", absl::StrCat(rows)},
                   {"seconds", absl::StrCat(seconds)},
                   {"message", std::string(status.message())}});
@@ -308,7 +308,7 @@ absl::Status TransferService::DoTransfer(grpc::ServerContext* context,
   std::vector<uint64_t> row_bytes;  // per requested matrix
   uint64_t expected_bytes = 0;
   for (v1::Matrix m : options.matrices) {
-    row_bytes.push_back(MatrixCols(metadata, m) * DTypeSize(dtype));
+    row_bytes.push_back(MatrixCols(metadata, m) * wire::DTypeSize(dtype));
     expected_bytes += vocab_size * row_bytes.back();
   }
   const bool keep = use_cache && expected_bytes <= cache_->capacity_bytes();
@@ -379,9 +379,9 @@ absl::Status TransferService::DoTransfer(grpc::ServerContext* context,
   } cancel_on_exit{cancel};
 
   // One hashing thread per matrix: hashing a batch overlaps with writing its messages.
-  std::vector<std::unique_ptr<BackgroundSha256>> checksums;
+  std::vector<std::unique_ptr<io::BackgroundSha256>> checksums;
   for (size_t m = 0; m < options.matrices.size(); ++m) {
-    checksums.push_back(std::make_unique<BackgroundSha256>());
+    checksums.push_back(std::make_unique<io::BackgroundSha256>());
   }
   double queue_seconds = 0;
   double predict_seconds = 0;
@@ -406,7 +406,7 @@ absl::Status TransferService::DoTransfer(grpc::ServerContext* context,
     // The hashers read `output` in the background: on every way out of this iteration, wait
     // for them before the bytes go.
     struct WaitForHashes {
-      const std::vector<std::unique_ptr<BackgroundSha256>>& hashers;
+      const std::vector<std::unique_ptr<io::BackgroundSha256>>& hashers;
       ~WaitForHashes() {
         for (const auto& hasher : hashers) hasher->Wait();
       }

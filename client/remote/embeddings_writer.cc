@@ -7,21 +7,9 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "proto/wire/tensor_names.h"
 
 namespace zett::client {
-
-std::string TensorName(v1::Matrix matrix) {
-  switch (matrix) {
-    case v1::MATRIX_INPUT_EMBEDDINGS:
-      return "input_embeddings";
-    case v1::MATRIX_OUTPUT_EMBEDDINGS:
-      return "output_embeddings";
-    case v1::MATRIX_OUTPUT_BIAS:
-      return "output_bias";
-    default:
-      return absl::StrCat("matrix_", static_cast<int>(matrix));
-  }
-}
 
 absl::StatusOr<TensorMap> TransferTensors(const TransferResult& result) {
   at::ScalarType type = at::kFloat;
@@ -33,7 +21,7 @@ absl::StatusOr<TensorMap> TransferTensors(const TransferResult& result) {
       std::vector<int64_t> shape = {static_cast<int64_t>(data.rows)};
       if (matrix != v1::MATRIX_OUTPUT_BIAS) shape.push_back(static_cast<int64_t>(data.cols));
       // from_blob does not own the bytes; clone() copies them into the tensor.
-      tensors[TensorName(matrix)] =
+      tensors[wire::TensorName(matrix)] =
           at::from_blob(const_cast<char*>(data.bytes.data()), shape, at::TensorOptions(type))
               .clone();
     }

@@ -18,10 +18,7 @@ namespace zett::client {
 inline constexpr char kEmbeddingsFile[] = "embeddings.safetensors";
 inline constexpr char kVocabularyFile[] = "vocabulary.json";
 
-// Safetensors tensor name of each matrix.
-std::string TensorName(v1::Matrix matrix);
-
-// The matrices of `result` as CPU tensors named as in embeddings.safetensors, in the stream's
+// The matrices of `result` as CPU tensors named by wire::TensorName, in the stream's
 // dtype (the bytes copied).
 absl::StatusOr<TensorMap> TransferTensors(const TransferResult& result);
 

@@ -14,9 +14,11 @@
 #include "absl/time/clock.h"
 #include "client/apply/transferred_model.h"
 #include "client/remote/embeddings_writer.h"
+#include "client/remote/health_check.h"
 #include "client/remote/transfer_client.h"
 #include "core/io/json_file.h"
 #include "core/io/safetensors.h"
+#include "proto/wire/tensor_names.h"
 
 namespace zett::cli {
 namespace {
@@ -178,7 +180,7 @@ int RunTransfer(const std::vector<std::string>& args) {
   std::vector<std::string> shapes;
   for (const auto& [matrix, data] : result->matrices) {
     bytes += data.bytes.size();
-    shapes.push_back(absl::StrCat(client::TensorName(matrix), "[", data.rows, ",", data.cols, "]"));
+    shapes.push_back(absl::StrCat(wire::TensorName(matrix), "[", data.rows, ",", data.cols, "]"));
   }
   const v1::TransferTrailer& trailer = result->trailer;
   std::printf(

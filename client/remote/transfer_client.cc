@@ -1,16 +1,14 @@
 #include "client/remote/transfer_client.h"
 
-#include <grpcpp/generic/generic_stub.h>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "server/dtype_codec.h"
-#include "server/sha256.h"
-#include "server/status_mapping.h"
+#include "core/io/sha256.h"
+#include "proto/wire/dtype_codec.h"
+#include "proto/wire/status_mapping.h"
 
 namespace zett::client {
 namespace {
@@ -24,7 +22,7 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 }
 
 absl::Status WithPrefix(const std::string& prefix, const grpc::Status& status) {
-  const absl::Status converted = server::FromGrpcStatus(status);
+  const absl::Status converted = wire::FromGrpcStatus(status);
   return absl::Status(converted.code(), absl::StrCat(prefix, converted.message()));
 }
 
@@ -54,7 +52,7 @@ absl::Status StreamAssembler::Add(const v1::TransferResponse& message) {
       if (has_header_) return absl::DataLossError("stream: a second header");
       has_header_ = true;
       result_.header = message.header();
-      const size_t value_size = server::DTypeSize(result_.header.dtype());
+      const size_t value_size = wire::DTypeSize(result_.header.dtype());
       for (const v1::MatrixShape& shape : result_.header.shapes()) {
         if (result_.matrices.count(shape.matrix())) {
           return absl::DataLossError(
@@ -65,7 +63,7 @@ absl::Status StreamAssembler::Add(const v1::TransferResponse& message) {
         data.cols = shape.cols();
         data.bytes.reserve(shape.rows() * shape.cols() * value_size);
         next_row_[shape.matrix()] = 0;
-        hashes_[shape.matrix()] = std::make_unique<server::BackgroundSha256>();
+        hashes_[shape.matrix()] = std::make_unique<io::BackgroundSha256>();
         rows_expected_ += shape.rows();
       }
       return absl::OkStatus();
@@ -95,7 +93,7 @@ absl::Status StreamAssembler::Add(const v1::TransferResponse& message) {
       MatrixData& data = it->second;
       uint64_t& next = next_row_[block.matrix()];
       const uint64_t expected_bytes =
-          block.num_rows() * data.cols * server::DTypeSize(result_.header.dtype());
+          block.num_rows() * data.cols * wire::DTypeSize(result_.header.dtype());
       if (block.first_row() != next || next + block.num_rows() > data.rows ||
           block.data().size() != expected_bytes) {
         return absl::DataLossError(
@@ -142,8 +140,8 @@ absl::StatusOr<TransferResult> StreamAssembler::Finish() {
       checked = true;
       if (actual != checksum.sha256()) {
         return absl::DataLossError(absl::StrCat("checksum: ", v1::Matrix_Name(matrix), " SHA-256 ",
-                                                server::HexEncode(actual), ", trailer says ",
-                                                server::HexEncode(checksum.sha256())));
+                                                io::HexEncode(actual), ", trailer says ",
+                                                io::HexEncode(checksum.sha256())));
       }
     }
     if (!checked) {
@@ -221,44 +219,6 @@ absl::StatusOr<v1::PredictTokensResponse> TransferClient::PredictTokens(
   const grpc::Status status = stub_->PredictTokens(&context, request, &response);
   if (!status.ok()) return WithPrefix("PredictTokens: ", status);
   return response;
-}
-
-absl::StatusOr<HealthStatus> CheckHealth(const std::shared_ptr<grpc::Channel>& channel,
-                                         const std::string& service, absl::Duration timeout) {
-  // HealthCheckRequest{string service = 1}; HealthCheckResponse{ServingStatus status = 1}.
-  std::string request;
-  if (!service.empty()) {
-    if (service.size() > 127) return absl::InvalidArgumentError("service name too long");
-    request.push_back(static_cast<char>((1 << 3) | 2));
-    request.push_back(static_cast<char>(service.size()));
-    request += service;
-  }
-  grpc::GenericStub stub(channel);
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(timeout));
-  grpc::CompletionQueue cq;
-  grpc::Slice slice(request);
-  auto call = stub.PrepareUnaryCall(&context, "/grpc.health.v1.Health/Check",
-                                    grpc::ByteBuffer(&slice, 1), &cq);
-  call->StartCall();
-  grpc::ByteBuffer response;
-  grpc::Status status;
-  call->Finish(&response, &status, reinterpret_cast<void*>(1));
-  void* tag;
-  bool ok;
-  cq.Next(&tag, &ok);
-  if (!status.ok()) return WithPrefix("health: ", status);
-  std::vector<grpc::Slice> slices;
-  (void)response.Dump(&slices);
-  std::string bytes;
-  for (const grpc::Slice& s : slices)
-    bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
-  // The only field is a small enum: tag 0x08, one varint byte. Empty: UNKNOWN (proto3 default).
-  if (bytes.empty()) return HealthStatus::kUnknown;
-  if (bytes.size() != 2 || bytes[0] != 0x08) {
-    return absl::DataLossError("health: unexpected HealthCheckResponse encoding");
-  }
-  return static_cast<HealthStatus>(bytes[1]);
 }
 
 absl::Status SetTokenizerFromFile(const std::string& path, v1::TokenKind list_kind,

@@ -1,5 +1,5 @@
 // C++ client of zett.v1: channel set-up (TLS, bearer token), Transfer with stream reassembly and
-// checksum verification, ListModels / GetModel, and grpc.health.v1 checks.
+// checksum verification, ListModels / GetModel / PredictTokens. Health checks: health_check.h.
 #ifndef ZETT_CLIENT_REMOTE_TRANSFER_CLIENT_H_
 #define ZETT_CLIENT_REMOTE_TRANSFER_CLIENT_H_
 
@@ -14,8 +14,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "core/io/sha256.h"
 #include "proto/zett/v1/zett.grpc.pb.h"
-#include "server/sha256.h"
 
 namespace zett::client {
 
@@ -61,7 +61,7 @@ class StreamAssembler {
   std::map<v1::Matrix, uint64_t> next_row_;
   // Hashed as the blocks arrive, so that verifying the trailer costs nothing at the end.
   // Declared after result_: destroyed (and so done reading its bytes) before them.
-  std::map<v1::Matrix, std::unique_ptr<server::BackgroundSha256>> hashes_;
+  std::map<v1::Matrix, std::unique_ptr<io::BackgroundSha256>> hashes_;
   uint64_t rows_received_ = 0;
   uint64_t rows_expected_ = 0;
 };
@@ -87,13 +87,6 @@ class TransferClient {
   ClientOptions options_;
   std::unique_ptr<v1::TokenizerTransfer::Stub> stub_;
 };
-
-enum class HealthStatus { kUnknown = 0, kServing = 1, kNotServing = 2 };
-
-// grpc.health.v1.Health/Check for `service` ("" = the whole server), spoken in raw protobuf
-// wire format (Debian ships no generated health stubs). NOT_FOUND for an unknown service.
-absl::StatusOr<HealthStatus> CheckHealth(const std::shared_ptr<grpc::Channel>& channel,
-                                         const std::string& service, absl::Duration timeout);
 
 // Reads a tokenizer file into a request: *.json → tokenizer_json, *.model → sentencepiece_model,
 // anything else → a token list, one token per line, of `list_kind`.

@@ -13,9 +13,11 @@
 #include "absl/strings/str_cat.h"
 #include "client/remote/bench_command.h"
 #include "client/remote/embeddings_writer.h"
+#include "client/remote/health_check.h"
 #include "client/remote/server_commands.h"
 #include "core/io/safetensors.h"
-#include "server/sha256.h"
+#include "core/io/sha256.h"
+#include "proto/wire/tensor_names.h"
 #include "tests/server/loopback.h"
 
 namespace zett::testing {
@@ -83,7 +85,7 @@ TEST_F(TransferClientTest, TransferWritesSafetensorsWithTheEngineBytes) {
   EXPECT_EQ(input.sizes(), (at::IntArrayRef{77, 8}));
   EXPECT_EQ(tensors->at("output_bias").sizes(), (at::IntArrayRef{77}));
   for (const auto& [matrix, bytes] : expected) {
-    const at::Tensor t = tensors->at(client::TensorName(matrix)).contiguous();
+    const at::Tensor t = tensors->at(wire::TensorName(matrix)).contiguous();
     ASSERT_EQ(static_cast<size_t>(t.nbytes()), bytes.size());
     EXPECT_EQ(std::memcmp(t.data_ptr(), bytes.data(), bytes.size()), 0);
   }
@@ -150,7 +152,7 @@ std::vector<v1::TransferResponse> HandMadeStream() {
   for (const auto& [m, bytes] : all) {
     v1::MatrixChecksum* checksum = stream.back().mutable_trailer()->add_checksums();
     checksum->set_matrix(m);
-    checksum->set_sha256(server::Sha256Digest(bytes));
+    checksum->set_sha256(io::Sha256Digest(bytes));
   }
   return stream;
 }

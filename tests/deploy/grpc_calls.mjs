@@ -1,5 +1,6 @@
 // A small zett.v1 client for the deployment tests, on @grpc/grpc-js and the repository's own
-// proto/zett/v1/zett.proto. Plain-text gRPC to a loopback address only.
+// proto/zett/v1/zett.proto and proto/grpc/health/v1/health.proto. Plain-text gRPC to a loopback
+// address only.
 //
 //   node tests/deploy/grpc_calls.mjs --npm .cache/npm --target 127.0.0.1:PORT --calls N
 //
@@ -27,7 +28,10 @@ const protoLoader = require("@grpc/proto-loader");
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
 const definition = protoLoader.loadSync(
-  [path.join(root, "proto/zett/v1/zett.proto"), path.join(root, "tests/deploy/health.proto")],
+  [
+    path.join(root, "proto/zett/v1/zett.proto"),
+    path.join(root, "proto/grpc/health/v1/health.proto"),
+  ],
   { includeDirs: [root], keepCase: true, enums: String, longs: String, defaults: true },
 );
 const api = grpc.loadPackageDefinition(definition);

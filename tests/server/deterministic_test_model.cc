@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "server/dtype_codec.h"
+#include "proto/wire/dtype_codec.h"
 #include "server/manifest.h"
 
 namespace zett::testing {
@@ -138,7 +138,7 @@ absl::StatusOr<server::RowBatchOutput> DeterministicTestModel::Predict(
       for (uint64_t c = 0; c < cols; ++c) values.push_back(HashValue(ids, matrix, c));
     }
     std::string data;
-    server::AppendEncoded(values, batch.dtype, &data);
+    wire::AppendEncoded(values, batch.dtype, &data);
     output.data.push_back(std::move(data));
   }
   rows_predicted_ += batch.num_rows;

@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
+#include "proto/grpc/health/v1/health.grpc.pb.h"
 #include "server/request_validation.h"
 
 namespace zett::testing {
@@ -25,7 +26,7 @@ grpc::ByteBuffer StringToByteBuffer(const std::string& bytes) {
   return grpc::ByteBuffer(&slice, 1);
 }
 
-// Field 1 (string) of a protobuf message encoded as `name_field` = 1.
+// A string field of a protobuf message: tag, one-byte length, bytes.
 std::string EncodeStringField(int field, const std::string& value) {
   std::string out;
   out.push_back(static_cast<char>((field << 3) | 2));
@@ -106,27 +107,15 @@ StreamedTransfer RunTransfer(v1::TokenizerTransfer::Stub& stub, const v1::Transf
 }
 
 int HealthCheck(const std::shared_ptr<grpc::Channel>& channel, const std::string& service) {
-  grpc::GenericStub stub(channel);
+  std::unique_ptr<grpc::health::v1::Health::Stub> stub = grpc::health::v1::Health::NewStub(channel);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  grpc::CompletionQueue cq;
-  const std::string request = service.empty() ? "" : EncodeStringField(1, service);
-  auto call = stub.PrepareUnaryCall(&context, "/grpc.health.v1.Health/Check",
-                                    StringToByteBuffer(request), &cq);
-  call->StartCall();
-  grpc::ByteBuffer response;
-  grpc::Status status;
-  call->Finish(&response, &status, reinterpret_cast<void*>(1));
-  void* tag;
-  bool ok;
-  cq.Next(&tag, &ok);
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service(service);
+  grpc::health::v1::HealthCheckResponse response;
+  const grpc::Status status = stub->Check(&context, request, &response);
   if (!status.ok()) return -static_cast<int>(status.error_code());
-  google::protobuf::UnknownFieldSet fields;
-  if (!fields.ParseFromString(ByteBufferToString(response))) return -100;
-  for (int i = 0; i < fields.field_count(); ++i) {
-    if (fields.field(i).number() == 1) return static_cast<int>(fields.field(i).varint());
-  }
-  return 0;  // proto3 default: UNKNOWN
+  return static_cast<int>(response.status());
 }
 
 std::vector<std::string> ReflectionServices(const std::shared_ptr<grpc::Channel>& channel) {

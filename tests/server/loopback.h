@@ -1,7 +1,8 @@
 // Test harness: a ZettServer on 127.0.0.1 (free port) over a temporary model repository of
-// DeterministicTestModel versions, a channel and stub to it, stream reassembly, and raw-bytes
-// probes of grpc.health.v1 and server reflection (their generated C++ stubs are not shipped by
-// Debian, so the tests speak the wire format through grpc::GenericStub).
+// DeterministicTestModel versions, a channel and stub to it, stream reassembly, a grpc.health.v1
+// probe (stubs generated from proto/grpc/health/v1/health.proto), and a raw-bytes probe of server
+// reflection (Debian ships neither its .proto nor its generated client stubs, so that one speaks
+// the wire format through grpc::GenericStub).
 #ifndef ZETT_TESTS_SERVER_LOOPBACK_H_
 #define ZETT_TESTS_SERVER_LOOPBACK_H_
 

@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "server/sha256.h"
+#include "core/io/sha256.h"
 #include "tests/server/deterministic_test_model.h"
 
 namespace zett::testing {
@@ -36,8 +36,7 @@ TEST(ManifestTest, RoundTripsAndVerifies) {
   EXPECT_EQ(read->files[0].path, "config.json");
   EXPECT_EQ(read->files[1].path, "hypernet/model.safetensors");
   EXPECT_EQ(read->files[1].size, 5000u);
-  EXPECT_EQ(read->files[1].sha256_hex,
-            server::HexEncode(server::Sha256Digest(std::string(5000, 'w'))));
+  EXPECT_EQ(read->files[1].sha256_hex, io::HexEncode(io::Sha256Digest(std::string(5000, 'w'))));
   EXPECT_TRUE(server::VerifyManifest(dir, *read).ok());
   // Rebuilding does not list the manifest itself.
   EXPECT_EQ(server::BuildManifest(dir)->files.size(), 2u);

@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "server/sha256.h"
+#include "core/io/sha256.h"
 #include "tests/server/loopback.h"
 
 namespace zett::testing {
@@ -61,7 +61,7 @@ void ExpectStreamMatchesEngine(LoopbackServer& loopback, const v1::TransferReque
   }
   ASSERT_EQ(stream.trailer.checksums_size(), stream.header.shapes_size());
   for (const v1::MatrixChecksum& checksum : stream.trailer.checksums()) {
-    EXPECT_EQ(checksum.sha256(), server::Sha256Digest(stream.matrices.at(checksum.matrix())));
+    EXPECT_EQ(checksum.sha256(), io::Sha256Digest(stream.matrices.at(checksum.matrix())));
   }
   EXPECT_EQ(stream.trailer.vocab_size(), stream.vocabulary.size());
   // Per-phase times: each phase within the whole call.
@@ -237,7 +237,7 @@ TEST_F(TransferTest, ListAndGetModelReportVersionsAndMetadata) {
     // The SHA-256 of the version's manifest.json, as a client could compute it.
     const std::string manifest =
         absl::StrCat(*root_, "/untied/", version.version(), "/manifest.json");
-    absl::StatusOr<server::FileDigest> digest = server::Sha256File(manifest);
+    absl::StatusOr<io::FileDigest> digest = io::Sha256File(manifest);
     ASSERT_TRUE(digest.ok()) << digest.status();
     EXPECT_EQ(version.manifest_sha256(), digest->sha256_hex);
   }

@@ -1,7 +1,7 @@
 // Wire dtypes: fp16 against the compiler's IEEE _Float16 conversion (round to nearest even) over
 // every fp16 value, midpoints and random floats; bf16 against a reference that picks the nearer
 // of the two neighbouring bf16 values in double precision (ties to even).
-#include "server/dtype_codec.h"
+#include "proto/wire/dtype_codec.h"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 #include <limits>
 #include <random>
 
-namespace zett::server {
+namespace zett::wire {
 namespace {
 
 uint16_t CompilerFp16(float value) {
@@ -121,4 +121,4 @@ TEST(DTypeCodecTest, EncodesLittleEndianRowMajor) {
 }
 
 }  // namespace
-}  // namespace zett::server
+}  // namespace zett::wire

@@ -1,7 +1,7 @@
 // The one place where absl::Status codes become gRPC status codes (and back, for clients), and
 // where codes get the names used as Prometheus label values.
-#ifndef ZETT_SERVER_STATUS_MAPPING_H_
-#define ZETT_SERVER_STATUS_MAPPING_H_
+#ifndef ZETT_PROTO_WIRE_STATUS_MAPPING_H_
+#define ZETT_PROTO_WIRE_STATUS_MAPPING_H_
 
 #include <grpcpp/support/status.h>
 
@@ -9,7 +9,7 @@
 
 #include "absl/status/status.h"
 
-namespace zett::server {
+namespace zett::wire {
 
 // Same code (the canonical codes coincide numerically), same message.
 grpc::Status ToGrpcStatus(const absl::Status& status);
@@ -18,6 +18,6 @@ absl::Status FromGrpcStatus(const grpc::Status& status);
 // "OK", "INVALID_ARGUMENT", ... as in the gRPC spec.
 std::string GrpcCodeName(grpc::StatusCode code);
 
-}  // namespace zett::server
+}  // namespace zett::wire
 
-#endif  // ZETT_SERVER_STATUS_MAPPING_H_
+#endif  // ZETT_PROTO_WIRE_STATUS_MAPPING_H_

@@ -1,13 +1,13 @@
 // SHA-256 helpers: the known digest of "abc", and the background hasher giving the same digest
 // as hashing the whole at once, however the bytes are cut.
-#include "server/sha256.h"
+#include "core/io/sha256.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <string>
 
-namespace zett::server {
+namespace zett::io {
 namespace {
 
 TEST(Sha256Test, KnownDigest) {
@@ -41,4 +41,4 @@ TEST(Sha256Test, DestroyingWithQueuedBytesWaitsForThem) {
 }
 
 }  // namespace
-}  // namespace zett::server
+}  // namespace zett::io

@@ -1,4 +1,4 @@
-#include "server/sha256.h"
+#include "core/io/sha256.h"
 
 #include <openssl/evp.h>
 
@@ -11,7 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 
-namespace zett::server {
+namespace zett::io {
 
 Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
   EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr);
@@ -114,4 +114,4 @@ absl::StatusOr<FileDigest> Sha256File(const std::string& path) {
   return result;
 }
 
-}  // namespace zett::server
+}  // namespace zett::io

@@ -1,9 +1,9 @@
-#include "server/dtype_codec.h"
+#include "proto/wire/dtype_codec.h"
 
 #include <cmath>
 #include <cstring>
 
-namespace zett::server {
+namespace zett::wire {
 namespace {
 
 uint32_t FloatBits(float value) {
@@ -93,4 +93,4 @@ void AppendEncoded(absl::Span<const float> values, v1::DType dtype, std::string*
   }
 }
 
-}  // namespace zett::server
+}  // namespace zett::wire

@@ -1,6 +1,6 @@
 // SHA-256 over bytes and files (OpenSSL libcrypto), for manifests, stream trailers and cache keys.
-#ifndef ZETT_SERVER_SHA256_H_
-#define ZETT_SERVER_SHA256_H_
+#ifndef ZETT_CORE_IO_SHA256_H_
+#define ZETT_CORE_IO_SHA256_H_
 
 #include <condition_variable>
 #include <cstdint>
@@ -12,7 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace zett::server {
+namespace zett::io {
 
 // Incremental SHA-256. Digest() may be called once; it returns the 32 raw digest bytes.
 class Sha256 {
@@ -73,6 +73,6 @@ struct FileDigest {
 // Reads the file in 1 MiB pieces; NOT_FOUND / DATA_LOSS errors name the path.
 absl::StatusOr<FileDigest> Sha256File(const std::string& path);
 
-}  // namespace zett::server
+}  // namespace zett::io
 
-#endif  // ZETT_SERVER_SHA256_H_
+#endif  // ZETT_CORE_IO_SHA256_H_

@@ -1,6 +1,6 @@
 // Encoding fp32 rows into the wire dtypes of zett.v1: raw little-endian, row-major, no padding.
-#ifndef ZETT_SERVER_DTYPE_CODEC_H_
-#define ZETT_SERVER_DTYPE_CODEC_H_
+#ifndef ZETT_PROTO_WIRE_DTYPE_CODEC_H_
+#define ZETT_PROTO_WIRE_DTYPE_CODEC_H_
 
 #include <cstdint>
 #include <string>
@@ -8,7 +8,7 @@
 #include "absl/types/span.h"
 #include "proto/zett/v1/zett.pb.h"
 
-namespace zett::server {
+namespace zett::wire {
 
 // Bytes per value: 4 for fp32 (and UNSPECIFIED, which means fp32), 2 for bf16/fp16.
 size_t DTypeSize(v1::DType dtype);
@@ -26,6 +26,6 @@ float Fp16ToFloat(uint16_t bits);
 // Appends `values` in `dtype` to `out` (little-endian).
 void AppendEncoded(absl::Span<const float> values, v1::DType dtype, std::string* out);
 
-}  // namespace zett::server
+}  // namespace zett::wire
 
-#endif  // ZETT_SERVER_DTYPE_CODEC_H_
+#endif  // ZETT_PROTO_WIRE_DTYPE_CODEC_H_

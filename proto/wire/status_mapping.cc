@@ -1,10 +1,10 @@
-#include "server/status_mapping.h"
+#include "proto/wire/status_mapping.h"
 
 #include <string>
 
 #include "absl/strings/str_cat.h"
 
-namespace zett::server {
+namespace zett::wire {
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
@@ -61,4 +61,4 @@ std::string GrpcCodeName(grpc::StatusCode code) {
   }
 }
 
-}  // namespace zett::server
+}  // namespace zett::wire
