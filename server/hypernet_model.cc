@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/compat/device_choice.h"
 #include "core/compat/torch_compat.h"
 #include "core/hypernet/checkpoint.h"
 #include "core/hypernet/hypernet.h"
@@ -347,8 +348,7 @@ class HypernetModelLoader final : public ModelLoader {
         return absl::FailedPreconditionError(
             "base and hypernet disagree on tied embeddings (separate_out_embeddings)");
       }
-      const bool cuda = options_.device == "cuda" || (options_.device == "auto" && CudaAvailable());
-      if (cuda && !CudaAvailable()) return absl::FailedPreconditionError("no CUDA device");
+      ASSIGN_OR_RETURN(const bool cuda, UseCuda(options_.device));
       const at::Device device = cuda ? at::Device(at::kCUDA) : at::Device(at::kCPU);
       at::ScalarType dtype = cuda ? at::kBFloat16 : at::kFloat;
       if (options_.compute_dtype == "fp32") dtype = at::kFloat;

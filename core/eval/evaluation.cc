@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "core/compat/device_choice.h"
 #include "core/compat/torch_compat.h"
 #include "core/eval/eval_text.h"
 #include "core/eval/known_tokens.h"
@@ -102,12 +103,7 @@ absl::StatusOr<std::vector<EvalRecord>> RunEvaluation(const EvalOptions& options
     }
   }
 
-  const bool cuda = options.device == "cuda" || (options.device == "auto" && CudaAvailable());
-  if (options.device != "auto" && options.device != "cpu" && options.device != "cuda") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--device=", options.device, ": expected auto, cpu or cuda"));
-  }
-  if (cuda && !CudaAvailable()) return absl::FailedPreconditionError("no CUDA device");
+  ASSIGN_OR_RETURN(const bool cuda, UseCuda(options.device));
   BackboneOptions backbone_options;
   backbone_options.device = cuda ? at::Device(at::kCUDA) : at::Device(at::kCPU);
   backbone_options.dtype = cuda ? at::kBFloat16 : at::kFloat;

@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "core/compat/device_choice.h"
 #include "core/compat/torch_compat.h"
 #include "core/eval/eval_text.h"
 #include "core/eval/lm_scorer.h"
@@ -55,11 +56,7 @@ absl::Status CheckOptions(const ContinueTrainOptions& o) {
         "--steps >= 0, --batch_size >= 1, --seq_len >= 2, --eval_every >= 1, "
         "--test_batch_size >= 1 and --max_test_bytes, --test_seq_len, --encode_threads >= 0");
   }
-  if (o.device != "auto" && o.device != "cpu" && o.device != "cuda") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--device=", o.device, ": expected auto, cpu or cuda"));
-  }
-  return absl::OkStatus();
+  return UseCuda(o.device).status();
 }
 
 // One training batch on the CPU: rows [BOS] + target rows, cut to seq_len, right-padded.
@@ -204,8 +201,7 @@ absl::StatusOr<std::vector<CurvePoint>> RunContinueTraining(const ContinueTrainO
   ASSIGN_OR_RETURN(TrainingTexts texts, TrainingTexts::Load(o.train_files));
   ASSIGN_OR_RETURN(auto target, LoadNamedTokenizer(o.target_tokenizer, "target tokenizer"));
 
-  const bool cuda = o.device == "cuda" || (o.device == "auto" && CudaAvailable());
-  if (cuda && !CudaAvailable()) return absl::FailedPreconditionError("no CUDA device");
+  ASSIGN_OR_RETURN(const bool cuda, UseCuda(o.device));
   BackboneOptions backbone_options;
   backbone_options.device = cuda ? at::Device(at::kCUDA) : at::Device(at::kCPU);
   backbone_options.dtype = cuda ? at::kBFloat16 : at::kFloat;

@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/compat/cuda_graph.h"
+#include "core/compat/device_choice.h"
 #include "core/compat/kernel_trace.h"
 #include "core/compat/torch_compat.h"
 #include "core/hypernet/checkpoint.h"
@@ -573,8 +574,7 @@ class StepTrace {
 
 absl::Status Train(const HypernetTrainOptions& o) {
   RETURN_IF_ERROR(CheckOptions(o));
-  const bool cuda = o.device == "cuda" || (o.device == "auto" && CudaAvailable());
-  if (cuda && !CudaAvailable()) return absl::FailedPreconditionError("--device=cuda: no CUDA");
+  ASSIGN_OR_RETURN(const bool cuda, UseCuda(o.device));
   const at::Device device = RankDevice(cuda, o.distributed);
   std::optional<c10::DeviceGuard> device_guard;  // this rank's GPU is the current one
   if (cuda) device_guard.emplace(device);

@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "core/compat/device_choice.h"
 #include "core/compat/torch_compat.h"
 #include "core/io/json_file.h"
 #include "core/io/safetensors.h"
@@ -159,8 +160,7 @@ absl::StatusOr<std::vector<TokenStream>> LoadStreams(const std::string& spec,
 
 absl::Status Pretrain(const PretrainOptions& o) {
   // Device and dtype.
-  const bool cuda = o.device == "cuda" || (o.device == "auto" && CudaAvailable());
-  if (cuda && !CudaAvailable()) return absl::FailedPreconditionError("--device=cuda: no CUDA");
+  ASSIGN_OR_RETURN(const bool cuda, UseCuda(o.device));
   const at::Device device = cuda ? at::Device(at::kCUDA) : at::Device(at::kCPU);
   at::ScalarType dtype = cuda ? at::kBFloat16 : at::kFloat;
   if (o.dtype != "auto") {

@@ -1,4 +1,4 @@
-// Data-parallel hypernetwork training (issue 8): two CPU processes with Gloo make the updates one
+// Data-parallel hypernetwork training: two CPU processes with Gloo make the updates one
 // process makes over both shards, and their checkpoint resumes in one process.
 #include <gtest/gtest.h>
 #include <spawn.h>
