@@ -4,7 +4,9 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "core/io/document_reader.h"
 #include "core/tokenizer/unicode_text.h"
+#include "core/util/status_macros.h"
 
 namespace zett {
 namespace {
@@ -20,15 +22,12 @@ size_t Utf8Prefix(const std::string& text, size_t max_bytes) {
 }  // namespace
 
 absl::StatusOr<EvalText> LoadEvalText(const std::string& path, int64_t max_bytes) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot open text file ", path));
   EvalText text;
   text.path = path;
   text.language = std::filesystem::path(path).stem().string();
-  std::string document, line;
-  bool full = false;
-  auto flush = [&] {
-    if (document.empty() || full) return;
+  // Documents up to max_bytes in all; the one that crosses it is cut at a character boundary.
+  RETURN_IF_ERROR(ForEachDocument(path, [&](std::string document, int64_t) {
+    bool full = false;
     if (max_bytes > 0 && text.bytes + static_cast<int64_t>(document.size()) >= max_bytes) {
       document.resize(Utf8Prefix(document, static_cast<size_t>(max_bytes - text.bytes)));
       full = true;
@@ -37,18 +36,8 @@ absl::StatusOr<EvalText> LoadEvalText(const std::string& path, int64_t max_bytes
       text.bytes += static_cast<int64_t>(document.size());
       text.documents.push_back(std::move(document));
     }
-    document.clear();
-  };
-  while (!full && std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) {
-      flush();
-      continue;
-    }
-    if (!document.empty()) document += '\n';
-    document += line;
-  }
-  flush();
+    return !full;
+  }));
   if (text.documents.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": no text to evaluate"));
   }

@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "core/io/document_reader.h"
 #include "core/util/status_macros.h"
 
 namespace zett {
@@ -22,37 +23,20 @@ namespace {
 
 absl::Status TokenizeFile(const std::string& path, const SentencePieceEncoder& encoder, int bos_id,
                           int eos_id, TokenStream* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot open training text ", path));
   out->name = std::filesystem::path(path).stem().string();
-  std::string document, line;
-  int64_t line_number = 0;
-  auto flush = [&]() -> absl::Status {
-    if (document.empty()) return absl::OkStatus();
+  return ForEachDocument(path, [&](std::string document, int64_t lines) -> absl::StatusOr<bool> {
     auto ids = encoder.Encode(document);
     if (!ids.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ": document ending before line ",
-                                                     line_number, ": ", ids.status().message()));
+      return absl::InvalidArgumentError(absl::StrCat(path, ": document ending before line ", lines,
+                                                     ": ", ids.status().message()));
     }
     if (bos_id >= 0) out->tokens.push_back(bos_id);
     out->tokens.insert(out->tokens.end(), ids->begin(), ids->end());
     if (eos_id >= 0) out->tokens.push_back(eos_id);
     out->bytes += static_cast<int64_t>(document.size());
     ++out->documents;
-    document.clear();
-    return absl::OkStatus();
-  };
-  while (std::getline(in, line)) {
-    ++line_number;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) {
-      RETURN_IF_ERROR(flush());
-      continue;
-    }
-    if (!document.empty()) document += '\n';
-    document += line;
-  }
-  return flush();
+    return true;
+  });
 }
 
 // Cache file: "ZTOK1\0\0\0", int64 bytes, int64 documents, int64 n, n × int32 tokens.

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/io/document_reader.h"
 #include "core/train/text_corpus.h"
 #include "core/util/status_macros.h"
 
@@ -28,23 +29,6 @@ size_t CharBoundary(std::string_view text, size_t offset) {
   return offset;
 }
 
-std::vector<std::string> ReadDocuments(const std::string& path) {
-  std::ifstream in(path);
-  std::vector<std::string> docs;
-  std::string line, doc;
-  while (std::getline(in, line)) {
-    if (line.empty()) {
-      if (!doc.empty()) docs.push_back(std::move(doc));
-      doc.clear();
-      continue;
-    }
-    if (!doc.empty()) doc += '\n';
-    doc += line;
-  }
-  if (!doc.empty()) docs.push_back(std::move(doc));
-  return docs;
-}
-
 }  // namespace
 
 absl::StatusOr<TrainingTexts> TrainingTexts::Load(const std::string& spec) {
@@ -52,7 +36,7 @@ absl::StatusOr<TrainingTexts> TrainingTexts::Load(const std::string& spec) {
   std::vector<std::vector<std::string>> docs;
   std::vector<std::string> names;
   for (const auto& path : paths) {
-    auto d = ReadDocuments(path);
+    ASSIGN_OR_RETURN(std::vector<std::string> d, ReadDocuments(path));
     if (d.empty()) continue;
     docs.push_back(std::move(d));
     const size_t slash = path.find_last_of('/');
