@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The client checks of issue 6 on the GPU host, in one command:
 #   zett-server on the bundled model (models/base-lm + models/hypernet), `zett transfer`
-#   (fp32, bf16), `zett apply`, the Python grpcio client (scripts/clients/python/zett_client.py)
+#   (fp32, bf16), `zett apply`, the Python client package (client/python, installed into a venv)
 #   checked bit for bit against the C++ client, and scripts/parity/apply_check.py
 #   (transformers loads the applied folder; tokenizer ids and logits match ours).
 #   usage: scripts/gpu/check_clients.sh [BUILD_DIR] [TARGET_TOKENIZER_JSON]
@@ -100,22 +100,24 @@ else
   row "zett apply --embeddings == --server" FAIL "differs or failed"
 fi
 
+python3 -m venv --system-site-packages "$work/venv" > /dev/null &&
+  "$work/venv/bin/pip" install -q --no-build-isolation --no-deps ./client/python > "$work/pip.log" 2>&1 ||
+  row "python package install" FAIL "see $work/pip.log"
 for dtype in fp32 bf16; do
-  json=$(python3 scripts/clients/python/zett_client.py --server "$addr" --model default \
-    --tokenizer "$target" --dtype "$dtype" --compare-with "$work/transfer-$dtype" 2> "$work/python-$dtype.err")
+  json=$(cd "$work" && "$work/venv/bin/python" -m zett_client transfer --server "$addr" --model default \
+    --tokenizer "$(realpath "$target")" --dtype "$dtype" --compare-with "$work/transfer-$dtype" 2> "$work/python-$dtype.err")
   rc=$?
   echo "$json" > "$work/python-$dtype.json"
   numbers=$(python3 - "$work/python-$dtype.json" <<'PY' 2>/dev/null || tail -1 "$work/python-$dtype.err"
 import json, sys
 s = json.loads(open(sys.argv[1]).read())
 c = s["checks"]
-print("sha256 %s, bitwise==C++ %s, vocab %d, %.3f s, grpcio %s protobuf %s%s" % (
+print("sha256 %s, bitwise==C++ %s, vocab %d, %.3f s%s" % (
     c.get("trailer_sha256"), c.get("bitwise_equal_to_cpp_client"), s["vocab_size"],
-    s["seconds"], s["grpcio"], s["protobuf"],
-    ("; " + s["failures"][0]) if s["failures"] else ""))
+    s["seconds"], ("; " + s["failures"][0]) if s["failures"] else ""))
 PY
 )
-  row "python grpcio client $dtype" "$([ $rc -eq 0 ] && echo ok || echo FAIL)" "$numbers"
+  row "python zett_client $dtype" "$([ $rc -eq 0 ] && echo ok || echo FAIL)" "$numbers"
 done
 
 python3 scripts/parity/apply_check.py --applied "$applied" --zett "$zett" \

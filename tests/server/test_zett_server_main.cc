@@ -1,5 +1,5 @@
 // TEST DOUBLE SERVER, never the product: zett-server wired to DeterministicTestLoader, for
-// clients in other languages (python_client_test.sh) until the real engine is linked in.
+// clients in other languages (tests/client/python_package_test.sh).
 //   test_zett_server --write_test_repository DIR --listen 127.0.0.1:0
 // writes DIR/demo/1 (untied, bias, d = 8) and serves it; logs the bound port; stops on SIGTERM.
 #include <signal.h>
