@@ -1,8 +1,8 @@
 """Build hook of zett-client: generates the zett.v1 stubs from the repository's .proto files.
 
 `build_py` runs protoc (--python_out) and grpc_python_plugin (--grpc_python_out) over
-proto/zett/v1/zett.proto into the build tree's zett_client/_proto/ package; nothing generated is
-checked in. The proto root is $ZETT_PROTO_ROOT, else ../../proto (this folder inside the zett
+proto/zett/v1/zett.proto and proto/grpc/health/v1/health.proto into the build tree's
+zett_client/_proto/ package; nothing generated is checked in. The proto root is $ZETT_PROTO_ROOT, else ../../proto (this folder inside the zett
 repository). protoc is $PROTOC or the one on PATH; the plugin is $GRPC_PYTHON_PLUGIN or
 grpc_python_plugin on PATH (Debian: protobuf-compiler, protobuf-compiler-grpc).
 """
@@ -15,7 +15,7 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-PROTOS = ["zett/v1/zett.proto"]
+PROTOS = ["zett/v1/zett.proto", "grpc/health/v1/health.proto"]
 PACKAGE = "zett_client._proto"
 
 
@@ -56,6 +56,9 @@ def generate_stubs(out_root):
                 text = f.read()
             text = re.sub(r"^from zett\.v1 import ", "from %s.zett.v1 import " % PACKAGE, text,
                           flags=re.M)
+            # `import grpc` stays the grpcio library; only the generated health module moves.
+            text = re.sub(r"^from grpc\.health\.v1 import ",
+                          "from %s.grpc.health.v1 import " % PACKAGE, text, flags=re.M)
             with open(path, "w") as f:
                 f.write(text)
 

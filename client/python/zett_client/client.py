@@ -8,6 +8,7 @@ import grpc
 import numpy as np
 
 from . import errors
+from ._proto.grpc.health.v1 import health_pb2
 from ._proto.zett.v1 import zett_pb2 as pb
 from ._proto.zett.v1 import zett_pb2_grpc as pb_grpc
 from .safetensors import write_safetensors
@@ -543,23 +544,15 @@ class Client:
 
     def health(self, service="", *, timeout=5.0):
         """grpc.health.v1.Health/Check: "SERVING", "NOT_SERVING" or "UNKNOWN"."""
-        encoded = service.encode("utf-8")
-        if len(encoded) > 127:
-            raise ValueError("service name too long")
-        request = (b"\x0a" + bytes([len(encoded)]) + encoded) if encoded else b""
-        check = self._channel.unary_unary("/grpc.health.v1.Health/Check",
-                                          request_serializer=lambda b: b,
-                                          response_deserializer=lambda b: b)
+        check = self._channel.unary_unary(
+            "/grpc.health.v1.Health/Check",
+            request_serializer=health_pb2.HealthCheckRequest.SerializeToString,
+            response_deserializer=health_pb2.HealthCheckResponse.FromString)
         try:
-            response = check(request, timeout=timeout)
+            response = check(health_pb2.HealthCheckRequest(service=service), timeout=timeout)
         except grpc.RpcError as e:
             raise errors.from_rpc_error(e, "health") from None
-        if not response:
-            return "UNKNOWN"
-        if len(response) != 2 or response[0] != 0x08:
-            raise errors.DataLossError("health: unexpected HealthCheckResponse encoding")
-        return {0: "UNKNOWN", 1: "SERVING", 2: "NOT_SERVING", 3: "SERVICE_UNKNOWN"}.get(
-            response[1], str(response[1]))
+        return health_pb2.HealthCheckResponse.ServingStatus.Name(response.status)
 
     def apply(self, model, tokenizer_json, base_dir, out_dir, *, load=True, force=False,
               tokenizer_config=None, dtype=None, **transfer_options):
