@@ -572,6 +572,31 @@ class StepTrace {
   std::string file_;
 };
 
+// --dtype (the backbone) and --hypernet_dtype; auto = bf16 on CUDA, fp32 on the CPU.
+absl::StatusOr<StepPrecision> ResolvePrecision(const HypernetTrainOptions& o, bool cuda) {
+  StepPrecision precision;
+  precision.backbone = cuda ? at::kBFloat16 : at::kFloat;
+  if (o.dtype != "auto") {
+    ASSIGN_OR_RETURN(precision.backbone, ParseDtype(o.dtype));
+  }
+  precision.hypernet = cuda ? at::kBFloat16 : at::kFloat;
+  if (o.hypernet_dtype != "auto") {
+    ASSIGN_OR_RETURN(precision.hypernet, ParseDtype(o.hypernet_dtype));
+  }
+  return precision;
+}
+
+ZettStepOptions StepOptions(const HypernetTrainOptions& o, int64_t shards,
+                            const StepPrecision& precision) {
+  ZettStepOptions step;
+  step.aux_weight = o.aux_weight;
+  step.grad_clip = o.grad_clip;
+  step.shards = shards;
+  step.precision = precision;
+  step.cuda_graph = o.cuda_graph;
+  return step;
+}
+
 absl::Status Train(const HypernetTrainOptions& o) {
   RETURN_IF_ERROR(CheckOptions(o));
   ASSIGN_OR_RETURN(const bool cuda, UseCuda(o.device));
@@ -580,15 +605,8 @@ absl::Status Train(const HypernetTrainOptions& o) {
   if (cuda) device_guard.emplace(device);
   ScopedSideStream stream(device);  // capture needs a side stream; everything runs on it
   if (cuda) at::globalContext().setAllowTF32CuBLAS(true);  // the hypernet's fp32 matmuls
-  at::ScalarType dtype = cuda ? at::kBFloat16 : at::kFloat;
-  if (o.dtype != "auto") {
-    ASSIGN_OR_RETURN(dtype, ParseDtype(o.dtype));
-  }
-  at::ScalarType hypernet_dtype = cuda ? at::kBFloat16 : at::kFloat;
-  if (o.hypernet_dtype != "auto") {
-    ASSIGN_OR_RETURN(hypernet_dtype, ParseDtype(o.hypernet_dtype));
-  }
-  const StepPrecision precision{dtype, hypernet_dtype};
+  ASSIGN_OR_RETURN(const StepPrecision precision, ResolvePrecision(o, cuda));
+  const at::ScalarType dtype = precision.backbone;
   const int64_t text_bytes = o.text_bytes > 0 ? o.text_bytes : 4 * o.seq_len;
   ASSIGN_OR_RETURN(std::unique_ptr<Communicator> comm, Communicator::Create(o.distributed, device));
   const bool root = comm->is_root();  // logs, validates and saves
@@ -657,12 +675,11 @@ absl::Status Train(const HypernetTrainOptions& o) {
     std::cout << absl::StrFormat(
                      "hypernet: %d trainable parameters (H %d, %d layers, %d heads, L %d, %s) on "
                      "%s, computing in %s; backbone %s; %d training documents in %d files; k = %d "
-                     "(%d vocabulary "
-                     "rows); %d validation batches; %d shards of %d texts per step on %d "
-                     "rank(s)%s; %d data workers per shard; identity every %d steps",
+                     "(%d vocabulary rows); %d validation batches; %d shards of %d texts per step "
+                     "on %d rank(s)%s; %d data workers per shard; identity every %d steps",
                      parameters, hypernet.config().hidden_size(), hypernet.config().hn_n_layers,
                      hypernet.config().num_attention_heads(), hypernet.config().hn_surface_maxlen,
-                     o.residual ? "residual" : "plain", device.str(), DtypeName(hypernet_dtype),
+                     o.residual ? "residual" : "plain", device.str(), DtypeName(precision.hypernet),
                      DtypeName(dtype), texts.documents(), texts.names().size(), o.sample_vocab_size,
                      batch_options.vocab_rows, validation.size(), shards, o.batch_size, world,
                      world > 1 ? " (" + comm->backend() + ")" : "", workers, o.identity_every)
@@ -675,14 +692,8 @@ absl::Status Train(const HypernetTrainOptions& o) {
     events.emplace(std::move(opened));
   }
 
-  ZettStepOptions step_options;
-  step_options.aux_weight = o.aux_weight;
-  step_options.grad_clip = o.grad_clip;
-  step_options.shards = shards;
-  step_options.precision = precision;
-  step_options.cuda_graph = o.cuda_graph;
-  ZettStep step(hypernet, backbone.model, backbone.source_embeddings, optimizer, step_options,
-                batch_options, o.batch_size, device);
+  ZettStep step(hypernet, backbone.model, backbone.source_embeddings, optimizer,
+                StepOptions(o, shards, precision), batch_options, o.batch_size, device);
 
   RunClock clock(state.elapsed_seconds);
   std::vector<std::string> sampler_states(shards * workers);
