@@ -572,6 +572,29 @@ class StepTrace {
   std::string file_;
 };
 
+// This step's batch of every local shard, in shard order.
+absl::StatusOr<std::vector<ZettBatch>> NextBatches(
+    std::vector<std::unique_ptr<BatchPrefetcher>>& prefetchers) {
+  std::vector<ZettBatch> batches;
+  for (auto& prefetcher : prefetchers) {
+    ASSIGN_OR_RETURN(ZettBatch batch, prefetcher->Next());
+    batches.push_back(std::move(batch));
+  }
+  return batches;
+}
+
+// Moves each batch's sampler state (present on the steps a save needs it) into the slot of its
+// (shard, worker), where the next save finds it.
+void KeepSamplerStates(const std::vector<int64_t>& local_shards, int64_t workers,
+                       std::vector<ZettBatch>* batches, std::vector<std::string>* sampler_states) {
+  for (size_t i = 0; i < batches->size(); ++i) {
+    ZettBatch& batch = (*batches)[i];
+    if (batch.sampler_state.empty()) continue;
+    (*sampler_states)[local_shards[i] * workers + batch.step % workers] =
+        std::move(batch.sampler_state);
+  }
+}
+
 // --dtype (the backbone) and --hypernet_dtype; auto = bf16 on CUDA, fp32 on the CPU.
 absl::StatusOr<StepPrecision> ResolvePrecision(const HypernetTrainOptions& o, bool cuda) {
   StepPrecision precision;
@@ -707,13 +730,11 @@ absl::Status Train(const HypernetTrainOptions& o) {
   const StepTrace trace(o, state.step, root);
   for (int64_t s = state.step; s < end; ++s) {
     RETURN_IF_ERROR(trace.BeforeStep(s));
-    std::vector<ZettBatch> batches;
+    ASSIGN_OR_RETURN(std::vector<ZettBatch> batches, NextBatches(prefetchers));
     int64_t local_tokens = 0;
-    for (auto& prefetcher : prefetchers) {
-      ASSIGN_OR_RETURN(ZettBatch batch, prefetcher->Next());
+    for (const ZettBatch& batch : batches) {
       local_tokens += batch.tokens;
       interval_cpu += batch.cpu_seconds;
-      batches.push_back(std::move(batch));
     }
     const bool mimick = batches.front().mimick;
     // The step's loss is that of all shards as one batch: LM nats over all ranks' labels.
@@ -724,11 +745,7 @@ absl::Status Train(const HypernetTrainOptions& o) {
     const double lr = LearningRate(o, s);
     step.Update(lr);
     RETURN_IF_ERROR(trace.AfterStep(s + 1, device));
-    for (size_t i = 0; i < batches.size(); ++i) {
-      if (batches[i].sampler_state.empty()) continue;
-      sampler_states[local_shards[i] * workers + batches[i].step % workers] =
-          std::move(batches[i].sampler_state);
-    }
+    KeepSamplerStates(local_shards, workers, &batches, &sampler_states);
     // Tokens over all ranks; one count per rank per step (host side, no device round trip).
     interval_tokens += local_tokens * world;
     state.tokens_seen += local_tokens * world;
