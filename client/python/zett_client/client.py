@@ -91,24 +91,9 @@ class _Matrices:
         return torch.from_numpy(wire.copy())
 
 
-class TransferResult:
-    """A verified Transfer: the vocabulary table and one matrix per `matrices` entry.
-
-    Row i of every matrix belongs to `vocabulary[i]` (the server's converted vocabulary:
-    byte-level surface forms; use `apply` to map rows to a tokenizer's own ids).
-    """
-
-    def __init__(self, header, vocabulary, matrices, trailer, sha256):
-        self.header = header
-        self.trailer = trailer
-        self.model = header.model
-        self.version = header.version
-        self.dtype = matrices.dtype
-        self.tied_embeddings = header.tied_embeddings
-        self.cache_hit = header.cache_hit
-        self.vocabulary = vocabulary
-        self.sha256 = sha256  # tensor name -> hex digest (checked against the trailer)
-        self._matrices = matrices
+class _MatrixView:
+    """What a transfer's and a PredictTokens reply's result share: their vocabulary and named
+    matrices (`self.vocabulary`, `self._matrices`, set by the subclass)."""
 
     @property
     def tokens(self):
@@ -144,21 +129,41 @@ class TransferResult:
         """None unless the hypernetwork predicts a bias."""
         return self._optional("output_bias")
 
+    def as_torch(self):
+        """{tensor name: torch.Tensor} in the stream's dtype (bf16 as torch.bfloat16)."""
+        try:
+            import torch  # noqa: F401
+        except ImportError as e:
+            raise ImportError("as_torch() needs torch "
+                              "(pip install torch); numpy arrays: .array(name)") from e
+        return {name: self._matrices.torch(name) for name in self._matrices.names()}
+
+
+class TransferResult(_MatrixView):
+    """A verified Transfer: the vocabulary table and one matrix per `matrices` entry.
+
+    Row i of every matrix belongs to `vocabulary[i]` (the server's converted vocabulary:
+    byte-level surface forms; use `apply` to map rows to a tokenizer's own ids).
+    """
+
+    def __init__(self, header, vocabulary, matrices, trailer, sha256):
+        self.header = header
+        self.trailer = trailer
+        self.model = header.model
+        self.version = header.version
+        self.dtype = matrices.dtype
+        self.tied_embeddings = header.tied_embeddings
+        self.cache_hit = header.cache_hit
+        self.vocabulary = vocabulary
+        self.sha256 = sha256  # tensor name -> hex digest (checked against the trailer)
+        self._matrices = matrices
+
     @property
     def timings(self):
         t = self.trailer
         return {"queue": t.queue_seconds, "parse": t.parse_seconds,
                 "decompose": t.decompose_seconds, "predict": t.predict_seconds,
                 "stream": t.stream_seconds, "total": t.total_seconds}
-
-    def as_torch(self):
-        """{tensor name: torch.Tensor} in the stream's dtype (bf16 as torch.bfloat16)."""
-        try:
-            import torch  # noqa: F401
-        except ImportError as e:
-            raise ImportError("TransferResult.as_torch() needs torch "
-                              "(pip install torch); numpy arrays: .array(name)") from e
-        return {name: self._matrices.torch(name) for name in self._matrices.names()}
 
     def save(self, directory):
         """Writes what `zett transfer --out` writes: embeddings.safetensors (metadata included)
@@ -289,7 +294,7 @@ def _enum_name(enum, value):
         return str(value)
 
 
-class PredictResult:
+class PredictResult(_MatrixView):
     """PredictTokens: one row per requested token, in request order."""
 
     def __init__(self, response):
@@ -312,35 +317,6 @@ class PredictResult:
                 raise errors.DataLossError("PredictTokens: %s rows beyond the shape" % name)
             data[name][offset:offset + len(block.data)] = block.data
         self._matrices = _Matrices(self.dtype, shapes, data)
-
-    @property
-    def tokens(self):
-        return [t.token for t in self.vocabulary]
-
-    @property
-    def matrix_names(self):
-        return self._matrices.names()
-
-    def array(self, name):
-        return self._matrices.array(name)
-
-    def raw(self, name):
-        return self._matrices.raw(name)
-
-    @property
-    def input_embeddings(self):
-        return self._matrices.array("input_embeddings")
-
-    @property
-    def output_embeddings(self):
-        return self.array("output_embeddings") if "output_embeddings" in self.matrix_names else None
-
-    @property
-    def output_bias(self):
-        return self.array("output_bias") if "output_bias" in self.matrix_names else None
-
-    def as_torch(self):
-        return {name: self._matrices.torch(name) for name in self._matrices.names()}
 
 
 def _read(path):
