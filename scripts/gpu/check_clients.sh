@@ -120,19 +120,46 @@ PY
   row "python zett_client $dtype" "$([ $rc -eq 0 ] && echo ok || echo FAIL)" "$numbers"
 done
 
-python3 scripts/parity/apply_check.py --applied "$applied" --zett "$zett" \
-  --zett-train "$zett_train" --summary-json "$work/apply_check.json" 2>&1 | tee "$work/apply_check.log" | tail -20
-if [ -f "$work/apply_check.json" ]; then
-  while IFS=$'\t' read -r check result numbers; do
-    row "$check" "$result" "$numbers"
-  done < <(python3 -c '
+# The Python package's apply writes the folder `zett apply` writes: every tensor bit for bit.
+python_applied=$work/applied-python
+if (cd "$work" && "$work/venv/bin/python" -m zett_client apply --server "$addr" --model default \
+    --tokenizer "$(realpath "$target")" --base "$(realpath models/base-lm)" --out "$python_applied") \
+    > "$work/python-apply.json" 2> "$work/python-apply.err"; then
+  numbers=$("$work/venv/bin/python" - "$applied/model.safetensors" "$python_applied/model.safetensors" <<'PY' 2>&1
+import sys
+from zett_client.safetensors import read_safetensors
+cpp, py = (read_safetensors(p)[0] for p in sys.argv[1:3])
+assert sorted(cpp) == sorted(py), "tensor names differ: %s vs %s" % (sorted(cpp), sorted(py))
+for name, (dtype, shape, data) in cpp.items():
+    assert py[name][:2] == (dtype, shape), "%s: %s %s vs %s" % (name, dtype, shape, py[name][:2])
+    assert data == py[name][2], "%s: the bytes differ" % name
+print("%d tensors bit-identical to zett apply's" % len(cpp))
+PY
+)
+  row "python apply == zett apply" "$([ $? -eq 0 ] && echo ok || echo FAIL)" "$(echo "$numbers" | tail -1)"
+else
+  row "python apply" FAIL "$(tail -1 "$work/python-apply.err")"
+fi
+
+# transformers loads each applied folder; tokenizer ids and logits match our C++ forward.
+for folder in "$applied" "$python_applied"; do
+  [ -d "$folder" ] || continue
+  label=$([ "$folder" = "$applied" ] && echo "" || echo "python apply: ")
+  summary=$work/apply_check-$(basename "$folder").json
+  python3 scripts/parity/apply_check.py --applied "$folder" --zett "$zett" \
+    --zett-train "$zett_train" --summary-json "$summary" 2>&1 | tee "$summary.log" | tail -20
+  if [ -f "$summary" ]; then
+    while IFS=$'\t' read -r check result numbers; do
+      row "$label$check" "$result" "$numbers"
+    done < <(python3 -c '
 import json, sys
 for r in json.load(open(sys.argv[1])):
     print("%s\t%s\t%s" % (r["check"], r["result"], r["numbers"].replace("\t", " ")))
-' "$work/apply_check.json")
-else
-  row "apply_check.py" FAIL "no summary; see $work/apply_check.log"
-fi
+' "$summary")
+  else
+    row "${label}apply_check.py" FAIL "no summary; see $summary.log"
+  fi
+done
 
 echo
 echo "=== check_clients ($target, work dir $work)"
