@@ -33,6 +33,8 @@ cp "$out/hn/hypernet.tar" "$out/hypernet.tar" 2>/dev/null
 grep -E "^train rc|^valid|bf16 parameters" "$out/train.log" "$out/hn/train.log" | tail -8
 rm -f "$out"/hn/state.tar.part-*  # 8 returned files cannot hold it; the run finishes in one hold
 
+stage "wait for data/tokenizers.tar.xz (a later call carries it: one call cannot carry all three)"
+for _ in $(seq 1 240); do [ -f data/tokenizers.tar.xz ] && break; sleep 5; done
 source scripts/gpu/host_env.sh || exit 1
 new=/tmp/hn-new && rm -rf "$new" && mkdir -p "$new" && tar -C "$new" -xf "$out/hn/hypernet.tar"
 texts=$(ls data/corpus/test/*.txt | paste -sd,)
