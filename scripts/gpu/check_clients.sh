@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The client checks of issue 6 on the GPU host, in one command:
 #   zett-server on the bundled model (models/base-lm + models/hypernet), `zett transfer`
-#   (fp32, bf16), `zett apply`, the Python client package (client/python, installed into a venv)
+#   (fp32, bf16), `zett apply`, the Python client package (client/python, installed into a private prefix)
 #   checked bit for bit against the C++ client, and scripts/parity/apply_check.py
 #   (transformers loads the applied folder; tokenizer ids and logits match ours).
 #   usage: scripts/gpu/check_clients.sh [BUILD_DIR] [TARGET_TOKENIZER_JSON]
@@ -18,6 +18,8 @@ if [ -z "$target" ]; then
   done
 fi
 [ -f "$target" ] || { echo "check_clients: no target tokenizer.json ($target)" >&2; exit 2; }
+target=$(realpath "$target")  # the Python checks run from the work directory
+base_lm=$(realpath models/base-lm)
 
 sysroot=${ZETT_SYSROOT:-/tmp/zett-sysroot}
 if [ ! -d "$sysroot/usr" ] && [ -f .debs/sysroot.tar.xz ]; then
@@ -33,6 +35,7 @@ manifest=$build/server/zett-manifest
 zett_train=$build/core/train/zett-train
 if [ ! -x "$zett" ] || [ ! -x "$server_bin" ] || [ ! -x "$manifest" ] || [ ! -x "$zett_train" ]; then
   echo "=== build zett zett-server zett-manifest zett-train in $build"
+  mkdir -p "$(dirname "$build")"
   if [ ! -f "$build/build.ninja" ]; then
     cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DZETT_WITH_CUDA=ON \
       -DZETT_SYSROOT="$sysroot" -DZETT_TORCH_DIR="$torch_dir" > "$build.configure.log" 2>&1 ||
@@ -99,13 +102,17 @@ if "$zett" apply --embeddings "$work/transfer-bf16" --tokenizer "$target" --base
 else
   row "zett apply --embeddings == --server" FAIL "differs or failed"
 fi
+# The interpreter for the Python package (ZETT_PYTHON: one with grpcio, protobuf and numpy).
+python=${ZETT_PYTHON:-python3}
 
-python3 -m venv --system-site-packages "$work/venv" > /dev/null &&
-  "$work/venv/bin/pip" install -q --no-build-isolation --no-deps ./client/python > "$work/pip.log" 2>&1 ||
-  row "python package install" FAIL "see $work/pip.log"
+# Installed into a private prefix, not a venv: the host's grpcio and torch may sit in a user site
+# that a venv does not see.
+"$python" -m pip install -q --no-build-isolation --no-deps --target "$work/site" ./client/python \
+  > "$work/pip.log" 2>&1 || { row "python package install" FAIL "$(tail -1 "$work/pip.log")"; tail -5 "$work/pip.log"; }
+py() { PYTHONPATH="$work/site${PYTHONPATH:+:$PYTHONPATH}" "$python" "$@"; }
 for dtype in fp32 bf16; do
-  json=$(cd "$work" && "$work/venv/bin/python" -m zett_client transfer --server "$addr" --model default \
-    --tokenizer "$(realpath "$target")" --dtype "$dtype" --compare-with "$work/transfer-$dtype" 2> "$work/python-$dtype.err")
+  json=$(cd "$work" && py -m zett_client transfer --server "$addr" --model default \
+    --tokenizer "$target" --dtype "$dtype" --compare-with "$work/transfer-$dtype" 2> "$work/python-$dtype.err")
   rc=$?
   echo "$json" > "$work/python-$dtype.json"
   numbers=$(python3 - "$work/python-$dtype.json" <<'PY' 2>/dev/null || tail -1 "$work/python-$dtype.err"
@@ -122,10 +129,10 @@ done
 
 # The Python package's apply writes the folder `zett apply` writes: every tensor bit for bit.
 python_applied=$work/applied-python
-if (cd "$work" && "$work/venv/bin/python" -m zett_client apply --server "$addr" --model default \
-    --tokenizer "$(realpath "$target")" --base "$(realpath models/base-lm)" --out "$python_applied") \
+if (cd "$work" && py -m zett_client apply --server "$addr" --model default \
+    --tokenizer "$target" --base "$base_lm" --out "$python_applied") \
     > "$work/python-apply.json" 2> "$work/python-apply.err"; then
-  numbers=$("$work/venv/bin/python" - "$applied/model.safetensors" "$python_applied/model.safetensors" <<'PY' 2>&1
+  numbers=$(py - "$applied/model.safetensors" "$python_applied/model.safetensors" <<'PY' 2>&1
 import sys
 from zett_client.safetensors import read_safetensors
 cpp, py = (read_safetensors(p)[0] for p in sys.argv[1:3])

@@ -8,6 +8,9 @@ set -uo pipefail
 run=${1:?usage: collect.sh RUN_DIR FILE WAIT_S}
 file=${2:?usage: collect.sh RUN_DIR FILE WAIT_S}
 wait_s=${3:?usage: collect.sh RUN_DIR FILE WAIT_S}
+# A fresh machine (the one that ran the driver was released between calls) has no RUN_DIR:
+# say so at once instead of waiting out the call.
+[ -d "$run" ] || { echo "collect: no $run on this machine: the run is gone (a fresh machine)"; exit 3; }
 start=$SECONDS
 while [ ! -e "$file" ] && [ $((SECONDS - start)) -lt "$wait_s" ]; do sleep 5; done
 echo "collect: waited $((SECONDS - start)) s; $file $([ -e "$file" ] && echo exists || echo 'not yet')"
