@@ -23,6 +23,7 @@
 #include "core/io/safetensors.h"
 #include "core/model/pretrained.h"
 #include "core/train/command_line.h"
+#include "core/train/cross_entropy.h"
 #include "core/train/encoded_texts.h"
 #include "core/train/flat_adamw.h"
 #include "core/train/lr_schedule.h"
@@ -133,7 +134,9 @@ at::Tensor BatchLoss(LlamaForCausalLM& model, const Tables& tables, const Target
                           .to(at::kFloat);                    // [N, d]
   at::Tensor logits = at::matmul(states, tables.head().t());  // [N, V]
   if (tables.bias.defined()) logits = logits + tables.bias;
-  return at::cross_entropy_loss(logits, batch.targets.to(device));
+  const at::Tensor targets = batch.targets.to(device);
+  return CrossEntropySum(logits, targets) /
+         static_cast<double>(std::max<int64_t>(1, targets.numel()));
 }
 
 // One update of the tables on `batch` → its mean loss. Frozen rows get no gradient and are

@@ -95,6 +95,7 @@ json OptionsToJson(const HypernetTrainOptions& o) {
           {"prefetch", o.prefetch},
           {"data_workers", o.data_workers},
           {"cuda_graph", o.cuda_graph},
+          {"fused_cross_entropy", o.fused_cross_entropy},
           {"log_every", o.log_every},
           {"eval_every", o.eval_every},
           {"save_every", o.save_every},
@@ -595,7 +596,8 @@ void KeepSamplerStates(const std::vector<int64_t>& local_shards, int64_t workers
   }
 }
 
-// --dtype (the backbone) and --hypernet_dtype; auto = bf16 on CUDA, fp32 on the CPU.
+// --dtype (the backbone) and --hypernet_dtype (auto = bf16 on CUDA, fp32 on the CPU), and
+// --fused_cross_entropy.
 absl::StatusOr<StepPrecision> ResolvePrecision(const HypernetTrainOptions& o, bool cuda) {
   StepPrecision precision;
   precision.backbone = cuda ? at::kBFloat16 : at::kFloat;
@@ -606,6 +608,8 @@ absl::StatusOr<StepPrecision> ResolvePrecision(const HypernetTrainOptions& o, bo
   if (o.hypernet_dtype != "auto") {
     ASSIGN_OR_RETURN(precision.hypernet, ParseDtype(o.hypernet_dtype));
   }
+  precision.cross_entropy =
+      o.fused_cross_entropy ? CrossEntropyKernel::kAuto : CrossEntropyKernel::kReference;
   return precision;
 }
 

@@ -83,6 +83,8 @@ struct HypernetTrainOptions {
   int64_t prefetch = 0;      // steps built ahead (0: 2 × data_workers)
   int64_t data_workers = 0;  // CPU threads building batches per shard (0: the cores, ≤ 16)
   bool cuda_graph = true;    // capture the step as CUDA graphs (CUDA only)
+  // The LM loss as fused CUDA kernels (core/train/cross_entropy.h); false: the unfused op.
+  bool fused_cross_entropy = true;
   // > 0: record trace_steps steps (after 20 warm-up steps) with the Kineto profiler into
   // trace_file, a Chrome trace for scripts/bench/kernel_summary.py.
   int64_t trace_steps = 0;

@@ -21,6 +21,7 @@
 #include "core/model/llama.h"
 #include "core/model/state_dict.h"
 #include "core/train/command_line.h"
+#include "core/train/cross_entropy.h"
 #include "core/train/flat_adamw.h"
 #include "core/train/history_events.h"
 #include "core/train/lr_schedule.h"
@@ -76,10 +77,9 @@ json Validate(LlamaForCausalLM& model, const std::vector<TokenStream>& streams,
           windows.narrow(0, start, std::min(o.batch_size, windows.size(0) - start)).to(device);
       DecoderInputs in;
       in.input_ids = batch.narrow(1, 0, o.seq_len);
-      auto logits = model(in).to(at::kFloat);
+      auto logits = model(in);
       auto targets = batch.narrow(1, 1, o.seq_len);
-      nats += at::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}), targets.reshape({-1}),
-                                     {}, at::Reduction::Sum)
+      nats += CrossEntropySum(logits.reshape({-1, logits.size(-1)}), targets.reshape({-1}))
                   .item<double>();
       tokens += targets.numel();
     }
@@ -247,9 +247,10 @@ absl::Status Pretrain(const PretrainOptions& o) {
     at::Tensor batch = sampler.Batch(o.batch_size, o.seed, step).to(device);  // [B, T+1]
     DecoderInputs in;
     in.input_ids = batch.narrow(1, 0, o.seq_len);  // [B, T]
-    at::Tensor logits = model(in).to(at::kFloat);  // [B, T, V]
+    at::Tensor logits = model(in);                 // [B, T, V]
     at::Tensor targets = batch.narrow(1, 1, o.seq_len).reshape({-1});
-    at::Tensor loss = at::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}), targets);
+    at::Tensor loss = CrossEntropySum(logits.reshape({-1, logits.size(-1)}), targets) /
+                      static_cast<double>(targets.numel());
     loss.backward();
     const at::Tensor grad_norm = optimizer.ClipGradNorm(o.grad_clip);
     const double lr = schedule.At(step);

@@ -39,8 +39,8 @@ ZettLosses ComputeLosses(const Hypernet& hypernet, PretrainedBackbone& backbone,
   // Right padding under causal attention never reaches a real position: no attention mask,
   // so the fused causal kernels run.
   const at::Tensor logits = backbone.decoder(in);  // [B, T, P]
-  losses.lm_nats = at::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}).to(at::kFloat),
-                                          batch.labels.reshape({-1}), {}, at::Reduction::Sum, -100);
+  losses.lm_nats = CrossEntropySum(logits.reshape({-1, logits.size(-1)}),
+                                   batch.labels.reshape({-1}), -100, precision.cross_entropy);
   return losses;
 }
 

@@ -21,6 +21,7 @@
 #include "core/compat/cuda_graph.h"
 #include "core/hypernet/hypernet.h"
 #include "core/model/pretrained.h"
+#include "core/train/cross_entropy.h"
 #include "core/train/flat_adamw.h"
 #include "core/train/zett_batch.h"
 
@@ -41,9 +42,11 @@ struct ZettLosses {
 
 // What a step computes in: the frozen backbone, and the hypernetwork's forward and backward
 // (its parameters stay in their own dtype, fp32: Hypernet::ForwardStatic casts them).
+// How a step computes: its dtypes and the kernel of its LM loss.
 struct StepPrecision {
   at::ScalarType backbone = at::kFloat;
   at::ScalarType hypernet = at::kFloat;
+  CrossEntropyKernel cross_entropy = CrossEntropyKernel::kAuto;
 };
 
 // The losses of one batch; differentiable in the hypernetwork. Also what validation calls.

@@ -4,7 +4,8 @@
 # (scripts/bench/train_step_torch.py, synthetic batches of the same shapes), one after the
 # other on the same GPU; prints a table last. About 2-3 minutes on an H100.
 #   usage: scripts/bench/train_step.sh BUILD_DIR [OUT_DIR]
-#   env: OURS_STEPS (default 200), TORCH_STEPS (50), COMPILE=0 skips the torch.compile variant;
+#   env: OURS_STEPS (default 200), TORCH_STEPS (50), COMPILE=0 skips the torch.compile variant,
+#   TORCH=0 both PyTorch runs;
 #   HN_DTYPES ("float32 bfloat16"): the hypernet compute dtypes to run, each ours and PyTorch;
 #   TRACE=1 records 10 steps of each implementation with the Kineto profiler and prints the
 #   kernel summaries (scripts/bench/kernel_summary.py) before the table;
@@ -48,15 +49,17 @@ for dt in $hn_dtypes; do
   echo "ours rc=$? wall=$((SECONDS - start))s"
   grep -E "^hypernet|^step" "$out/ours-$dt.log" | tail -4
 
-  # --- PyTorch: the same step, eager (+ torch.compile unless COMPILE=0).
-  echo "== PyTorch ($dt hypernet): scripts/bench/train_step_torch.py, $torch_steps timed steps"
-  start=$SECONDS
-  timeout 300 python3 scripts/bench/train_step_torch.py --device "$device" --batch-size $B \
-    --seq-len $T --sample-vocab-size $K --steps "$torch_steps" --warmup "${TORCH_WARMUP:-10}" \
-    --hypernet-dtype "$dt" $compile_flag ${TRACE:+--trace "$out/trace-$dt"} \
-    > "$out/torch-$dt.log" 2>&1
-  echo "torch rc=$? wall=$((SECONDS - start))s"
-  grep -vE "^RESULT|^\|" "$out/torch-$dt.log" | tail -5
+  # --- PyTorch: the same step, eager (+ torch.compile unless COMPILE=0; none with TORCH=0).
+  if [ "${TORCH:-1}" != 0 ]; then
+    echo "== PyTorch ($dt hypernet): scripts/bench/train_step_torch.py, $torch_steps timed steps"
+    start=$SECONDS
+    timeout 300 python3 scripts/bench/train_step_torch.py --device "$device" --batch-size $B \
+      --seq-len $T --sample-vocab-size $K --steps "$torch_steps" --warmup "${TORCH_WARMUP:-10}" \
+      --hypernet-dtype "$dt" $compile_flag ${TRACE:+--trace "$out/trace-$dt"} \
+      > "$out/torch-$dt.log" 2>&1
+    echo "torch rc=$? wall=$((SECONDS - start))s"
+    grep -vE "^RESULT|^\|" "$out/torch-$dt.log" | tail -5
+  fi
 
   if [ -n "${TRACE:-}" ]; then
     for impl in ours pytorch-eager pytorch-compile; do
