@@ -223,8 +223,9 @@ struct Hypernet::Impl {
   HypernetOutput RunStatic(const at::Tensor& surface_forms, const at::Tensor& source_embeddings,
                            std::optional<at::ScalarType> out_dtype) const;
   // A copy whose parameters are this one's cast to `dtype` (differentiable: gradients reach
-  // this one's tensors). Costs one cast kernel per parameter.
-  std::unique_ptr<Impl> CastTo(at::ScalarType dtype) const;
+  // this one's tensors), taken from `cast` where it names them; one cast kernel per other one.
+  std::unique_ptr<Impl> CastTo(at::ScalarType dtype,
+                               const std::map<std::string, at::Tensor>& cast = {}) const;
 
   absl::StatusOr<HypernetOutput> Run(const at::Tensor& surface_forms, const at::Tensor& table,
                                      const at::Tensor& gather_ids,
@@ -493,9 +494,13 @@ HypernetOutput Hypernet::Impl::RunStatic(const at::Tensor& surface_forms,
   return Heads(pooled, surface_forms.select(1, 0), source_embeddings, out_dtype);
 }
 
-std::unique_ptr<Hypernet::Impl> Hypernet::Impl::CastTo(at::ScalarType dtype) const {
+std::unique_ptr<Hypernet::Impl> Hypernet::Impl::CastTo(
+    at::ScalarType dtype, const std::map<std::string, at::Tensor>& given) const {
   auto cast = std::make_unique<Impl>(config);  // the same parameter list, in the same order
-  for (size_t i = 0; i < refs.size(); ++i) *cast->refs[i].tensor = refs[i].tensor->to(dtype);
+  for (size_t i = 0; i < refs.size(); ++i) {
+    const auto it = given.find(refs[i].name);
+    *cast->refs[i].tensor = it != given.end() ? it->second : refs[i].tensor->to(dtype);
+  }
   cast->explicit_attention = true;  // only the training step computes through a cast copy
   return cast;
 }
@@ -633,6 +638,14 @@ HypernetOutput Hypernet::ForwardStatic(const at::Tensor& surface_forms,
                                        at::ScalarType compute_dtype) const {
   if (compute_dtype == dtype()) return ForwardStatic(surface_forms, source_embeddings);
   return impl_->CastTo(compute_dtype)->RunStatic(surface_forms, source_embeddings, dtype());
+}
+
+HypernetOutput Hypernet::ForwardStatic(
+    const at::Tensor& surface_forms, const at::Tensor& source_embeddings,
+    at::ScalarType compute_dtype, const std::map<std::string, at::Tensor>& cast_parameters) const {
+  if (compute_dtype == dtype()) return ForwardStatic(surface_forms, source_embeddings);
+  return impl_->CastTo(compute_dtype, cast_parameters)
+      ->RunStatic(surface_forms, source_embeddings, dtype());
 }
 
 absl::StatusOr<at::Tensor> Hypernet::ProjectSourceEmbeddings(

@@ -110,6 +110,12 @@ class Hypernet {
   // E_src row is not rounded. compute_dtype == dtype(): the call above.
   HypernetOutput ForwardStatic(const at::Tensor& surface_forms, const at::Tensor& source_embeddings,
                                at::ScalarType compute_dtype) const;
+  // The same with the parameters already cast by the optimizer (FlatAdamW::CastParameters: one
+  // kernel for all of them instead of one per parameter), by name, in `compute_dtype`; a
+  // parameter missing from `cast_parameters` is cast here.
+  HypernetOutput ForwardStatic(const at::Tensor& surface_forms, const at::Tensor& source_embeddings,
+                               at::ScalarType compute_dtype,
+                               const std::map<std::string, at::Tensor>& cast_parameters) const;
 
   // input_projection(in_scaler(E_src[i])) for i < original_vocab_size, followed by
   // input_projection(fallback_embeddings[j]) for every fallback row:

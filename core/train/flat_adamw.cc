@@ -1,12 +1,32 @@
 #include "core/train/flat_adamw.h"
 
 #include <c10/core/GradMode.h>
+#include <torch/csrc/autograd/custom_function.h>
 
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
 
 namespace zett {
+namespace {
+
+// flat.to(dtype), whose gradient is added to `sink` (flat's gradient buffer) instead of flowing
+// to a leaf: `anchor`, an empty leaf, only makes autograd run this node's backward.
+class CastFlat : public torch::autograd::Function<CastFlat> {
+ public:
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& anchor,
+                            const at::Tensor& flat, const at::Tensor& sink, int64_t dtype) {
+    ctx->saved_data["sink"] = sink;
+    return flat.to(static_cast<at::ScalarType>(dtype));
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    ctx->saved_data["sink"].toTensor().add_(grads[0]);
+    return {at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+  }
+};
+
+}  // namespace
 
 FlatAdamW::FlatAdamW(std::vector<std::pair<std::string, at::Tensor>> params, AdamWOptions options)
     : options_(options) {
@@ -38,7 +58,22 @@ FlatAdamW::FlatAdamW(std::vector<std::pair<std::string, at::Tensor>> params, Ada
                  at::detail::defaultStrides(s.param.sizes()));
     s.param.requires_grad_(true);
   }
+  cast_anchor_ = at::zeros({0}, fp32).requires_grad_(true);
   ZeroGrad();
+}
+
+std::map<std::string, at::Tensor> FlatAdamW::CastParameters(at::ScalarType dtype) const {
+  const at::Tensor cast =
+      CastFlat::apply(cast_anchor_, flat_param_, flat_grad_, static_cast<int64_t>(dtype));
+  std::vector<int64_t> sizes;
+  for (const Slot& s : slots_) sizes.push_back(s.numel);
+  // One split (its backward is one cat), not a narrow per slot (each a full-size zero fill).
+  const std::vector<at::Tensor> pieces = at::split_with_sizes(cast, sizes);
+  std::map<std::string, at::Tensor> out;
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    out[slots_[i].name] = pieces[i].view(slots_[i].param.sizes());
+  }
+  return out;
 }
 
 void FlatAdamW::ZeroGrad() {

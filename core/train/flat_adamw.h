@@ -54,6 +54,12 @@ class FlatAdamW {
 
   int64_t step() const;  // synchronises: for checkpoints and logs only
 
+  // The parameters cast to `dtype` in one kernel, as views by name, for a mixed-precision
+  // forward. Their gradient is added to flat_gradients() in one kernel (one cat, for the
+  // split, before it), where casting each parameter on its own costs a cast, a cast back and
+  // an accumulation per parameter: ~150 small kernels of the training step (docs/training.md).
+  std::map<std::string, at::Tensor> CastParameters(at::ScalarType dtype) const;
+
   const at::Tensor& flat_gradients() const { return flat_grad_; }
   const at::Tensor& lr_tensor() const { return lr_; }
   int64_t numel() const { return master_.numel(); }
@@ -72,9 +78,10 @@ class FlatAdamW {
 
   std::vector<Slot> slots_;
   AdamWOptions options_;
-  at::Tensor master_;      // [N] fp32
-  at::Tensor flat_param_;  // [N] in the parameters' dtype; the same tensor as master_ for fp32
-  at::Tensor flat_grad_;   // [N] in the parameters' dtype
+  at::Tensor master_;       // [N] fp32
+  at::Tensor flat_param_;   // [N] in the parameters' dtype; the same tensor as master_ for fp32
+  at::Tensor flat_grad_;    // [N] in the parameters' dtype
+  at::Tensor cast_anchor_;  // [0], requires grad: puts CastParameters' node in the graph
   at::Tensor exp_avg_, exp_avg_sq_;
   at::Tensor decay_;  // [N] fp32: 1 where weight decay applies
   at::Tensor step_;   // [] fp32 on the device

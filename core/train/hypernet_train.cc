@@ -96,6 +96,7 @@ json OptionsToJson(const HypernetTrainOptions& o) {
           {"data_workers", o.data_workers},
           {"cuda_graph", o.cuda_graph},
           {"fused_cross_entropy", o.fused_cross_entropy},
+          {"flat_cast", o.flat_cast},
           {"log_every", o.log_every},
           {"eval_every", o.eval_every},
           {"save_every", o.save_every},
@@ -621,6 +622,7 @@ ZettStepOptions StepOptions(const HypernetTrainOptions& o, int64_t shards,
   step.shards = shards;
   step.precision = precision;
   step.cuda_graph = o.cuda_graph;
+  step.flat_cast = o.flat_cast;
   return step;
 }
 

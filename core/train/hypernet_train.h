@@ -85,6 +85,7 @@ struct HypernetTrainOptions {
   bool cuda_graph = true;    // capture the step as CUDA graphs (CUDA only)
   // The LM loss as fused CUDA kernels (core/train/cross_entropy.h); false: the unfused op.
   bool fused_cross_entropy = true;
+  bool flat_cast = true;  // mixed precision: one cast kernel for all parameters (ZettStepOptions)
   // > 0: record trace_steps steps (after 20 warm-up steps) with the Kineto profiler into
   // trace_file, a Chrome trace for scripts/bench/kernel_summary.py.
   int64_t trace_steps = 0;

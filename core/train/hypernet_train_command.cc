@@ -52,6 +52,7 @@ absl::StatusOr<HypernetTrainOptions> ParseOptions(const std::vector<std::string>
   ASSIGN_OR_RETURN(o.cuda_graph, flags.GetBool("cuda_graph", o.cuda_graph));
   ASSIGN_OR_RETURN(o.fused_cross_entropy,
                    flags.GetBool("fused_cross_entropy", o.fused_cross_entropy));
+  ASSIGN_OR_RETURN(o.flat_cast, flags.GetBool("flat_cast", o.flat_cast));
   ASSIGN_OR_RETURN(o.trace_steps, flags.GetInt("trace_steps", o.trace_steps));
   o.trace_file = flags.GetString("trace_file", o.output_dir + "/train_trace.json");
   ASSIGN_OR_RETURN(o.log_every, flags.GetInt("log_every", o.log_every));

@@ -14,8 +14,10 @@ at::Tensor SourceRows(const at::Tensor& source_embeddings, const at::Tensor& ids
 
 HypernetOutput PredictRows(const Hypernet& hypernet, const at::Tensor& surface_forms,
                            const at::Tensor& row_source, const at::Tensor& source_embeddings,
-                           at::ScalarType compute_dtype) {
-  HypernetOutput out = hypernet.ForwardStatic(surface_forms, source_embeddings, compute_dtype);
+                           at::ScalarType compute_dtype,
+                           const std::map<std::string, at::Tensor>& cast_parameters) {
+  HypernetOutput out =
+      hypernet.ForwardStatic(surface_forms, source_embeddings, compute_dtype, cast_parameters);
   const int64_t d = out.embeddings_in.size(1);
   const at::Tensor keep = (row_source >= 0).unsqueeze(1);  // [P, 1]
   const at::Tensor rows = SourceRows(source_embeddings, row_source, out.embeddings_in.options())

@@ -6,6 +6,9 @@
 
 #include <ATen/ATen.h>
 
+#include <map>
+#include <string>
+
 #include "core/hypernet/hypernet.h"
 
 namespace zett {
@@ -14,10 +17,12 @@ namespace zett {
 // [P, d] on the hypernet's device; rows with row_source[r] >= 0 ([P] long) become the original
 // row row_source[r] of `source_embeddings` ([V_orig, 2d] = [E_in | E_out], or [V_orig, d] when
 // tied). Differentiable with respect to the hypernet's parameters, which are cast to
-// `compute_dtype` for the forward (Hypernet::ForwardStatic); the rows are in the hypernet's dtype.
+// `compute_dtype` for the forward (Hypernet::ForwardStatic; those in `cast_parameters` come
+// cast already); the rows are in the hypernet's dtype.
 HypernetOutput PredictRows(const Hypernet& hypernet, const at::Tensor& surface_forms,
                            const at::Tensor& row_source, const at::Tensor& source_embeddings,
-                           at::ScalarType compute_dtype);
+                           at::ScalarType compute_dtype,
+                           const std::map<std::string, at::Tensor>& cast_parameters = {});
 
 // zett's auxiliary loss (docs/training.md, "What one step does"), over the rows r with
 // aux_source[r] >= 0 ([P] long: the original id of a token whose decomposition has length 1): Σ_r

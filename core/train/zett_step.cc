@@ -20,9 +20,10 @@ DeviceBatch ToDevice(const ZettBatch& batch, at::Device device) {
 
 ZettLosses ComputeLosses(const Hypernet& hypernet, PretrainedBackbone& backbone,
                          const at::Tensor& source_embeddings, const DeviceBatch& batch,
-                         const StepPrecision& precision, bool mimick) {
+                         const StepPrecision& precision, bool mimick,
+                         const std::map<std::string, at::Tensor>& cast_parameters) {
   const HypernetOutput out = PredictRows(hypernet, batch.surface_forms, batch.row_source,
-                                         source_embeddings, precision.hypernet);
+                                         source_embeddings, precision.hypernet, cast_parameters);
   const at::ScalarType backbone_dtype = precision.backbone;
   ZettLosses losses;
   losses.aux = AuxiliaryLoss(out, batch.aux_source, source_embeddings);
@@ -115,8 +116,11 @@ absl::Status ZettStep::Load(const ZettBatch& batch) {
 }
 
 void ZettStep::GradientPass() {
+  const bool cast = options_.flat_cast && options_.precision.hypernet != hypernet_.dtype();
   const ZettLosses losses =
-      ComputeLosses(hypernet_, backbone_, source_, inputs_, options_.precision, /*mimick=*/false);
+      ComputeLosses(hypernet_, backbone_, source_, inputs_, options_.precision, /*mimick=*/false,
+                    cast ? optimizer_.CastParameters(options_.precision.hypernet)
+                         : std::map<std::string, at::Tensor>());
   const double aux_scale = options_.aux_weight / static_cast<double>(options_.shards);
   (losses.lm_nats / count_ + losses.aux * aux_scale).backward();
   c10::NoGradGuard no_grad;

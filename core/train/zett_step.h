@@ -52,7 +52,8 @@ struct StepPrecision {
 // The losses of one batch; differentiable in the hypernetwork. Also what validation calls.
 ZettLosses ComputeLosses(const Hypernet& hypernet, PretrainedBackbone& backbone,
                          const at::Tensor& source_embeddings, const DeviceBatch& batch,
-                         const StepPrecision& precision, bool mimick);
+                         const StepPrecision& precision, bool mimick,
+                         const std::map<std::string, at::Tensor>& cast_parameters = {});
 
 struct ZettStepOptions {
   double aux_weight = 0.5;
@@ -60,6 +61,9 @@ struct ZettStepOptions {
   int64_t shards = 1;  // batches per step over all ranks (the aux loss is their mean)
   StepPrecision precision;
   bool cuda_graph = true;
+  // Mixed precision: cast the hypernetwork's parameters in one kernel (FlatAdamW::
+  // CastParameters) rather than one per parameter.
+  bool flat_cast = true;
 };
 
 // Running sums of a logging interval, kept on the device.

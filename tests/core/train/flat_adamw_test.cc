@@ -127,5 +127,36 @@ TEST(FlatAdamWTest, ParametersAndGradientsAreSlicesOfOneBuffer) {
   EXPECT_TRUE(at::equal(other_handle, a));
 }
 
+// The one-kernel cast gives each parameter's bf16 values and sends the gradient of every view
+// to the flat buffer: the same numbers as casting the parameters one by one.
+TEST(FlatAdamWTest, CastParametersMatchesCastingEachParameter) {
+  at::manual_seed(11);
+  at::Tensor a = at::randn({3, 5}), b = at::randn({7});
+  const at::Tensor weight_a = at::randn({3, 5}), weight_b = at::randn({7});
+  auto loss_of = [&](const at::Tensor& ca, const at::Tensor& cb) {
+    return (ca.to(at::kFloat) * weight_a).pow(2).sum() + (cb.to(at::kFloat) * weight_b).sum();
+  };
+  // Per-parameter casts, on copies of the same values.
+  const at::Tensor a_ref = a.clone().requires_grad_(true), b_ref = b.clone().requires_grad_(true);
+  loss_of(a_ref.to(at::kBFloat16), b_ref.to(at::kBFloat16)).backward();
+
+  FlatAdamW opt({{"a", a}, {"b", b}}, AdamWOptions());
+  const std::map<std::string, at::Tensor> cast = opt.CastParameters(at::kBFloat16);
+  ASSERT_EQ(cast.size(), 2u);
+  EXPECT_EQ(cast.at("a").scalar_type(), at::kBFloat16);
+  EXPECT_TRUE(at::equal(cast.at("a"), a_ref.to(at::kBFloat16)));
+  EXPECT_TRUE(at::equal(cast.at("b"), b_ref.to(at::kBFloat16)));
+  loss_of(cast.at("a"), cast.at("b")).backward();
+  const at::Tensor expected = at::cat({a_ref.grad().reshape({-1}), b_ref.grad()});
+  EXPECT_TRUE(at::equal(opt.flat_gradients(), expected));
+  EXPECT_TRUE(at::equal(a.grad(), a_ref.grad()));  // the parameters' .grad views see it
+
+  // A second step after ZeroGrad accumulates from zero again.
+  opt.ZeroGrad();
+  loss_of(opt.CastParameters(at::kBFloat16).at("a"), cast.at("b").detach()).backward();
+  EXPECT_TRUE(at::equal(opt.flat_gradients().narrow(0, 0, 15), a_ref.grad().reshape({-1})));
+  EXPECT_EQ(opt.flat_gradients().narrow(0, 15, 7).abs().max().item<float>(), 0.0f);
+}
+
 }  // namespace
 }  // namespace zett
