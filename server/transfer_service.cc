@@ -81,8 +81,8 @@ void FillTokenEntry(uint64_t id, const TokenInfo& info, v1::TokenEntry* entry) {
 // result cache.
 class StreamWriter {
  public:
-  StreamWriter(grpc::ServerWriter<v1::TransferResponse>* writer, grpc::ServerContext* context,
-               WriteWatchdog* watchdog, bool keep)
+  StreamWriter(grpc::internal::WriterInterface<v1::TransferResponse>* writer,
+               grpc::ServerContext* context, WriteWatchdog* watchdog, bool keep)
       : writer_(writer), context_(context), watchdog_(watchdog), keep_(keep) {}
 
   absl::Status Write(v1::TransferResponse message) {
@@ -111,7 +111,7 @@ class StreamWriter {
   double write_seconds() const { return write_seconds_; }
 
  private:
-  grpc::ServerWriter<v1::TransferResponse>* writer_;
+  grpc::internal::WriterInterface<v1::TransferResponse>* writer_;
   grpc::ServerContext* context_;
   WriteWatchdog* watchdog_;
   const bool keep_;
@@ -229,9 +229,67 @@ grpc::Status TransferService::Finish(const std::string& method, const absl::Stat
   return grpc_status;
 }
 
+grpc::Status TransferService::Unreadable(const char* method, grpc::ServerContext* context,
+                                         const std::string& message_type) {
+  absl::Status status = CheckAuth(context);  // a refused caller learns nothing about parsing
+  if (status.ok()) {
+    status = context->IsCancelled()
+                 ? absl::CancelledError("the client went away before its request arrived")
+                 : absl::InvalidArgumentError(
+                       absl::StrCat("request body is not a valid ", message_type, " message"));
+  }
+  return Finish(method, status, absl::Now(), "", 0);
+}
+
+template <typename Request, typename Response, typename Handle>
+grpc::Status TransferService::ServeUnary(const char* method, grpc::ServerContext* context,
+                                         grpc::ServerUnaryStreamer<Request, Response>* stream,
+                                         Handle handle) {
+  Request request;
+  if (!stream->Read(&request)) {
+    return Unreadable(method, context, Request::descriptor()->full_name());
+  }
+  Response response;
+  const grpc::Status status = handle(request, &response);
+  if (status.ok()) stream->Write(response);
+  return status;
+}
+
+grpc::Status TransferService::StreamedTransfer(
+    grpc::ServerContext* context,
+    grpc::ServerSplitStreamer<v1::TransferRequest, v1::TransferResponse>* stream) {
+  v1::TransferRequest request;
+  if (!stream->Read(&request)) {
+    return Unreadable("Transfer", context, v1::TransferRequest::descriptor()->full_name());
+  }
+  return Transfer(context, request, stream);
+}
+
+grpc::Status TransferService::StreamedPredictTokens(
+    grpc::ServerContext* context,
+    grpc::ServerUnaryStreamer<v1::PredictTokensRequest, v1::PredictTokensResponse>* stream) {
+  return ServeUnary("PredictTokens", context, stream, [&](const auto& request, auto* response) {
+    return PredictTokens(context, request, response);
+  });
+}
+
+grpc::Status TransferService::StreamedListModels(
+    grpc::ServerContext* context,
+    grpc::ServerUnaryStreamer<v1::ListModelsRequest, v1::ListModelsResponse>* stream) {
+  return ServeUnary("ListModels", context, stream,
+                    [&](const auto&, auto* response) { return ListModels(context, response); });
+}
+
+grpc::Status TransferService::StreamedGetModel(
+    grpc::ServerContext* context,
+    grpc::ServerUnaryStreamer<v1::GetModelRequest, v1::ModelInfo>* stream) {
+  return ServeUnary("GetModel", context, stream, [&](const auto& request, auto* response) {
+    return GetModel(context, request, response);
+  });
+}
+
 grpc::Status TransferService::Transfer(grpc::ServerContext* context,
-                                       const v1::TransferRequest* request,
-                                       grpc::ServerWriter<v1::TransferResponse>* writer) {
+                                       const v1::TransferRequest& request, ResponseWriter* writer) {
   const absl::Time start = absl::Now();
   Admission admission(&active_, options_.limits.max_concurrent_requests, metrics_);
   uint64_t rows = 0;
@@ -241,14 +299,13 @@ grpc::Status TransferService::Transfer(grpc::ServerContext* context,
         absl::StrCat("server busy: ", options_.limits.max_concurrent_requests,
                      " requests in flight (max_concurrent_requests); retry with backoff"));
   } else {
-    status = DoTransfer(context, *request, writer, &rows);
+    status = DoTransfer(context, request, writer, &rows);
   }
-  return Finish("Transfer", status, start, request->model(), rows);
+  return Finish("Transfer", status, start, request.model(), rows);
 }
 
 absl::Status TransferService::DoTransfer(grpc::ServerContext* context,
-                                         const v1::TransferRequest& request,
-                                         grpc::ServerWriter<v1::TransferResponse>* writer,
+                                         const v1::TransferRequest& request, ResponseWriter* writer,
                                          uint64_t* rows_out) {
   const absl::Time start = absl::Now();
   RETURN_IF_ERROR(CheckAuth(context));
@@ -462,7 +519,7 @@ absl::Status TransferService::DoTransfer(grpc::ServerContext* context,
 }
 
 grpc::Status TransferService::PredictTokens(grpc::ServerContext* context,
-                                            const v1::PredictTokensRequest* request,
+                                            const v1::PredictTokensRequest& request,
                                             v1::PredictTokensResponse* response) {
   const absl::Time start = absl::Now();
   Admission admission(&active_, options_.limits.max_concurrent_requests, metrics_);
@@ -472,9 +529,9 @@ grpc::Status TransferService::PredictTokens(grpc::ServerContext* context,
         absl::StrCat("server busy: ", options_.limits.max_concurrent_requests,
                      " requests in flight (max_concurrent_requests); retry with backoff"));
   } else {
-    status = DoPredictTokens(context, *request, response);
+    status = DoPredictTokens(context, request, response);
   }
-  return Finish("PredictTokens", status, start, request->model(), response->tokens_size());
+  return Finish("PredictTokens", status, start, request.model(), response->tokens_size());
 }
 
 absl::Status TransferService::DoPredictTokens(grpc::ServerContext* context,
@@ -530,7 +587,7 @@ absl::Status TransferService::DoPredictTokens(grpc::ServerContext* context,
   return absl::OkStatus();
 }
 
-grpc::Status TransferService::ListModels(grpc::ServerContext* context, const v1::ListModelsRequest*,
+grpc::Status TransferService::ListModels(grpc::ServerContext* context,
                                          v1::ListModelsResponse* response) {
   const absl::Time start = absl::Now();
   absl::Status status = CheckAuth(context);
@@ -544,13 +601,13 @@ grpc::Status TransferService::ListModels(grpc::ServerContext* context, const v1:
 }
 
 grpc::Status TransferService::GetModel(grpc::ServerContext* context,
-                                       const v1::GetModelRequest* request,
+                                       const v1::GetModelRequest& request,
                                        v1::ModelInfo* response) {
   const absl::Time start = absl::Now();
   absl::Status status = CheckAuth(context);
-  if (status.ok() && request->model().empty()) status = absl::InvalidArgumentError("model: empty");
+  if (status.ok() && request.model().empty()) status = absl::InvalidArgumentError("model: empty");
   if (status.ok()) {
-    absl::StatusOr<v1::ModelInfo> info = repository_->Info(request->model());
+    absl::StatusOr<v1::ModelInfo> info = repository_->Info(request.model());
     if (info.ok()) {
       *response = *std::move(info);
       *response->mutable_limits() = Limits();
@@ -558,7 +615,7 @@ grpc::Status TransferService::GetModel(grpc::ServerContext* context,
       status = info.status();
     }
   }
-  return Finish("GetModel", status, start, request->model(), 0);
+  return Finish("GetModel", status, start, request.model(), 0);
 }
 
 }  // namespace zett::server

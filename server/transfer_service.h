@@ -18,23 +18,49 @@
 
 namespace zett::server {
 
-class TransferService final : public v1::TokenizerTransfer::Service {
+// The streamed flavour of the service, so that every handler parses its own request: a body
+// that is not a valid message gets INVALID_ARGUMENT naming the message type (gRPC's own parse
+// answers INTERNAL with no message at all).
+class TransferService final : public v1::TokenizerTransfer::StreamedService {
  public:
   TransferService(ServiceOptions options, const ModelRepository* repository, PredictQueue* queue,
                   ResultCache* cache, ServerMetrics* metrics);
 
-  grpc::Status Transfer(grpc::ServerContext* context, const v1::TransferRequest* request,
-                        grpc::ServerWriter<v1::TransferResponse>* writer) override;
-  grpc::Status PredictTokens(grpc::ServerContext* context, const v1::PredictTokensRequest* request,
-                             v1::PredictTokensResponse* response) override;
-  grpc::Status ListModels(grpc::ServerContext* context, const v1::ListModelsRequest* request,
-                          v1::ListModelsResponse* response) override;
-  grpc::Status GetModel(grpc::ServerContext* context, const v1::GetModelRequest* request,
-                        v1::ModelInfo* response) override;
+  grpc::Status StreamedTransfer(
+      grpc::ServerContext* context,
+      grpc::ServerSplitStreamer<v1::TransferRequest, v1::TransferResponse>* stream) override;
+  grpc::Status StreamedPredictTokens(
+      grpc::ServerContext* context,
+      grpc::ServerUnaryStreamer<v1::PredictTokensRequest, v1::PredictTokensResponse>* stream)
+      override;
+  grpc::Status StreamedListModels(
+      grpc::ServerContext* context,
+      grpc::ServerUnaryStreamer<v1::ListModelsRequest, v1::ListModelsResponse>* stream) override;
+  grpc::Status StreamedGetModel(
+      grpc::ServerContext* context,
+      grpc::ServerUnaryStreamer<v1::GetModelRequest, v1::ModelInfo>* stream) override;
 
  private:
+  // What both a ServerWriter and a split streamer are: the reply stream of Transfer.
+  using ResponseWriter = grpc::internal::WriterInterface<v1::TransferResponse>;
+
+  grpc::Status Transfer(grpc::ServerContext* context, const v1::TransferRequest& request,
+                        ResponseWriter* writer);
+  grpc::Status PredictTokens(grpc::ServerContext* context, const v1::PredictTokensRequest& request,
+                             v1::PredictTokensResponse* response);
+  grpc::Status ListModels(grpc::ServerContext* context, v1::ListModelsResponse* response);
+  grpc::Status GetModel(grpc::ServerContext* context, const v1::GetModelRequest& request,
+                        v1::ModelInfo* response);
+  // Reads a unary call's request, runs `handle` on it and writes its reply when it succeeds.
+  template <typename Request, typename Response, typename Handle>
+  grpc::Status ServeUnary(const char* method, grpc::ServerContext* context,
+                          grpc::ServerUnaryStreamer<Request, Response>* stream, Handle handle);
+  // The answer to a request body that does not parse (or to a client gone before it arrived).
+  grpc::Status Unreadable(const char* method, grpc::ServerContext* context,
+                          const std::string& message_type);
+
   absl::Status DoTransfer(grpc::ServerContext* context, const v1::TransferRequest& request,
-                          grpc::ServerWriter<v1::TransferResponse>* writer, uint64_t* rows_out);
+                          ResponseWriter* writer, uint64_t* rows_out);
   absl::Status DoPredictTokens(grpc::ServerContext* context,
                                const v1::PredictTokensRequest& request,
                                v1::PredictTokensResponse* response);

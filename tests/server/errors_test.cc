@@ -174,6 +174,38 @@ TEST_F(ErrorsTest, MalformedInputIsInvalidArgumentSayingWhere) {
   }
 }
 
+// Bytes that are no protobuf message (a truncated field, an invalid tag) get INVALID_ARGUMENT
+// naming the expected type, on every method; a valid body sent the same raw way is served.
+TEST_F(ErrorsTest, UnparsableRequestBodyIsInvalidArgumentNamingTheMessage) {
+  const std::pair<const char*, const char*> methods[] = {
+      {"Transfer", "zett.v1.TransferRequest"},
+      {"PredictTokens", "zett.v1.PredictTokensRequest"},
+      {"ListModels", "zett.v1.ListModelsRequest"},
+      {"GetModel", "zett.v1.GetModelRequest"}};
+  for (const std::string garbage : {std::string("\x0a\x05"
+                                                "ab"),
+                                    std::string("\xff\xff\xff\xff\xff")}) {
+    for (const auto& [method, type] : methods) {
+      SCOPED_TRACE(method);
+      const RawCallResult call =
+          RawCall(server_->channel(), absl::StrCat("/zett.v1.TokenizerTransfer/", method), garbage);
+      EXPECT_EQ(call.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+      EXPECT_THAT(call.status.error_message(),
+                  testing::HasSubstr(absl::StrCat("not a valid ", type, " message")));
+      EXPECT_FALSE(call.first_reply.has_value());
+    }
+  }
+  v1::GetModelRequest request;
+  request.set_model("tied");
+  const RawCallResult call = RawCall(server_->channel(), "/zett.v1.TokenizerTransfer/GetModel",
+                                     request.SerializeAsString());
+  ASSERT_TRUE(call.status.ok()) << call.status.error_message();
+  ASSERT_TRUE(call.first_reply.has_value());
+  v1::ModelInfo info;
+  ASSERT_TRUE(info.ParseFromString(*call.first_reply));
+  EXPECT_EQ(info.name(), "tied");
+}
+
 TEST_F(ErrorsTest, LimitsAreResourceExhausted) {
   // Vocabulary over max_vocab (5000).
   grpc::Status status = Transfer(TokenListRequest("tied", 5001));

@@ -118,35 +118,43 @@ int HealthCheck(const std::shared_ptr<grpc::Channel>& channel, const std::string
   return static_cast<int>(response.status());
 }
 
-std::vector<std::string> ReflectionServices(const std::shared_ptr<grpc::Channel>& channel) {
+RawCallResult RawCall(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+                      const std::string& body, const std::string& bearer_token) {
   grpc::GenericStub stub(channel);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  if (!bearer_token.empty()) context.AddMetadata("authorization", "Bearer " + bearer_token);
   grpc::CompletionQueue cq;
   void* tag;
   bool ok;
-  auto call = stub.PrepareCall(
-      &context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
+  auto call = stub.PrepareCall(&context, method, &cq);
   call->StartCall(reinterpret_cast<void*>(1));
   cq.Next(&tag, &ok);
-  // ServerReflectionRequest.list_services (field 7) = "*".
-  call->Write(StringToByteBuffer(EncodeStringField(7, "*")), reinterpret_cast<void*>(2));
+  call->Write(StringToByteBuffer(body), reinterpret_cast<void*>(2));
   cq.Next(&tag, &ok);
   call->WritesDone(reinterpret_cast<void*>(3));
   cq.Next(&tag, &ok);
   grpc::ByteBuffer response;
   call->Read(&response, reinterpret_cast<void*>(4));
   cq.Next(&tag, &ok);
-  const bool read_ok = ok;
-  grpc::Status status;
-  call->Finish(&status, reinterpret_cast<void*>(5));
+  RawCallResult result;
+  if (ok) result.first_reply = ByteBufferToString(response);
+  call->Finish(&result.status, reinterpret_cast<void*>(5));
   cq.Next(&tag, &ok);
+  return result;
+}
+
+std::vector<std::string> ReflectionServices(const std::shared_ptr<grpc::Channel>& channel) {
+  // ServerReflectionRequest.list_services (field 7) = "*".
+  const RawCallResult call =
+      RawCall(channel, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+              EncodeStringField(7, "*"));
   std::vector<std::string> names;
-  if (!read_ok) return names;
+  if (!call.first_reply) return names;
   // ServerReflectionResponse.list_services_response (6) → ListServiceResponse.service (1)
   // → ServiceResponse.name (1).
   google::protobuf::UnknownFieldSet top;
-  top.ParseFromString(ByteBufferToString(response));
+  top.ParseFromString(*call.first_reply);
   for (int i = 0; i < top.field_count(); ++i) {
     if (top.field(i).number() != 6) continue;
     google::protobuf::UnknownFieldSet list;

@@ -10,6 +10,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,16 @@ StreamedTransfer RunTransfer(v1::TokenizerTransfer::Stub& stub, const v1::Transf
 
 // grpc.health.v1.Health/Check: 1 SERVING, 2 NOT_SERVING, 0 UNKNOWN; -code on an RPC error.
 int HealthCheck(const std::shared_ptr<grpc::Channel>& channel, const std::string& service);
+
+// One call of `method` ("/package.Service/Method") with `body` as its only request message,
+// bytes as given (no proto in between), through the generic stub: its status and its first
+// reply message (empty when there was none).
+struct RawCallResult {
+  grpc::Status status;
+  std::optional<std::string> first_reply;
+};
+RawCallResult RawCall(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+                      const std::string& body, const std::string& bearer_token = "");
 
 // grpc.reflection.v1alpha list_services.
 std::vector<std::string> ReflectionServices(const std::shared_ptr<grpc::Channel>& channel);
