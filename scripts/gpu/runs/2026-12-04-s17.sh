@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Session 17's GPU run (docs/gpu-runs.md): session 14's plan (lost three times across calls) made
-# to need nothing after its first call: every input is carried at once (the sysroot, the corpus
-# bundle and a slim tokenizers tarball of tokenizer.json files only), so a second call only waits.
+# Session 17's GPU run (docs/gpu-runs.md): session 14's plan (lost three times when a turn between
+# calls was lost) with session 16's step. The first call carries the sysroot and the corpus
+# bundle; the evaluation waits for data/tokenizers.tar.xz, which the next call carries (one call
+# cannot carry all three).
 #   1. the bundled hypernetwork retrained at H 384 (session 11: width helps; H 512 does not fit
 #      the repository's 30 MB in bf16), the session-6 recipe otherwise: B 128 x 256 packed,
 #      identity every 2nd step, aux 2, lr 1e-3 cosine to its end, 30,600 steps = 1.003B positions,
@@ -25,6 +26,8 @@ cp "$out/hn/hypernet.tar" "$out/hypernet.tar" 2>/dev/null
 grep -E "^train rc|^valid|bf16 parameters" "$out/train.log" "$out/hn/train.log" | tail -8
 rm -f "$out"/hn/state.tar.part-*  # 8 returned files cannot hold it (72 MB at H 384)
 
+stage "wait for data/tokenizers.tar.xz"
+for _ in $(seq 1 240); do [ -f data/tokenizers.tar.xz ] && break; sleep 5; done
 source scripts/gpu/host_env.sh || exit 1
 new=/tmp/hn-new && rm -rf "$new" && mkdir -p "$new" && tar -C "$new" -xf "$out/hn/hypernet.tar"
 texts=$(ls data/corpus/test/*.txt | paste -sd,)
