@@ -60,6 +60,7 @@ json OptionsToJson(const HypernetTrainOptions& o) {
           {"train_files", o.train_files},
           {"valid_files", o.valid_files},
           {"output_dir", o.output_dir},
+          {"init_hypernet", o.init_hypernet},
           {"hn_n_layers", o.hn_n_layers},
           {"hn_surface_maxlen", o.hn_surface_maxlen},
           {"hn_hidden_size", o.hn_hidden_size},
@@ -243,21 +244,45 @@ ZettHypernetConfig NewHypernetConfig(const HypernetTrainOptions& o, const Backbo
   return hc;
 }
 
+// --init_hypernet must have been trained for this base: its width, its original vocabulary
+// and its tied/untied heads.
+absl::Status CheckInitMatchesBase(const ZettHypernetConfig& hc, const Backbone& backbone,
+                                  const std::string& dir) {
+  if (hc.n_embd != backbone.d) {
+    return absl::FailedPreconditionError(absl::StrCat("--init_hypernet ", dir, ": n_embd ",
+                                                      hc.n_embd, " != the base's ", backbone.d));
+  }
+  if (hc.original_vocab_size > backbone.source_embeddings.size(0)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("--init_hypernet ", dir, ": original_vocab_size ", hc.original_vocab_size,
+                     " > the base's ", backbone.source_embeddings.size(0), " embedding rows"));
+  }
+  if (hc.separate_out_embeddings == backbone.tied) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "--init_hypernet ", dir, ": separate_out_embeddings disagrees with the base's ",
+        backbone.tied ? "tied" : "untied", " embeddings"));
+  }
+  return absl::OkStatus();
+}
+
 // A new hypernetwork with rescalers fitted on up to 2048 original tokens decomposed to
-// themselves (as zett does), or the one being resumed.
+// themselves (as zett does), the one being resumed, or --init_hypernet's.
 absl::StatusOr<Hypernet> MakeHypernet(const HypernetTrainOptions& o, bool resuming,
                                       const Backbone& backbone, const ZettBatchBuilder& builder,
                                       at::Device device) {
   const auto& converted = builder.decomposer().original_vocabulary();
   std::optional<Hypernet> hypernet;
-  if (resuming) {
-    ASSIGN_OR_RETURN(hypernet, LoadHypernet(o.output_dir));
+  const bool initialised = !resuming && !o.init_hypernet.empty();
+  if (resuming || initialised) {
+    const std::string& dir = resuming ? o.output_dir : o.init_hypernet;
+    ASSIGN_OR_RETURN(hypernet, LoadHypernet(dir));
+    if (initialised) RETURN_IF_ERROR(CheckInitMatchesBase(hypernet->config(), backbone, dir));
     RETURN_IF_ERROR(CheckFallbackRows(hypernet->config(), converted));
   } else {
     ASSIGN_OR_RETURN(hypernet, Hypernet::Create(NewHypernetConfig(o, backbone, converted), o.seed));
   }
   RETURN_IF_ERROR(hypernet->To(device, at::kFloat));
-  if (!resuming) {
+  if (!resuming && !initialised) {
     const ZettBatch fit =
         builder.BuildMimick(std::min<int64_t>(2048, converted.original_size - 8), o.seed, -1);
     const at::Tensor ids = fit.aux_source.to(device);

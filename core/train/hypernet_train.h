@@ -37,6 +37,10 @@ struct HypernetTrainOptions {
   std::string train_files;  // comma-separated paths/globs, e.g. data/corpus/train/*.txt
   std::string valid_files;  // same; empty = no validation
   std::string output_dir;
+  // A hypernetwork checkpoint to start from (its weights and rescalers; a fresh optimizer and
+  // schedule), e.g. to continue a finished run with another recipe; empty: a new hypernetwork.
+  // A run being resumed ignores it.
+  std::string init_hypernet;
   // Hypernetwork (H = d and I = 2H when 0; heads = H / 64, at least 1, when 0).
   int64_t hn_n_layers = 3;
   int64_t hn_surface_maxlen = 7;

@@ -13,6 +13,7 @@ absl::StatusOr<HypernetTrainOptions> ParseOptions(const std::vector<std::string>
   ASSIGN_OR_RETURN(o.train_files, flags.GetRequiredString("train_files"));
   o.valid_files = flags.GetString("valid_files", o.valid_files);
   ASSIGN_OR_RETURN(o.output_dir, flags.GetRequiredString("output_dir"));
+  o.init_hypernet = flags.GetString("init_hypernet", o.init_hypernet);
   ASSIGN_OR_RETURN(o.hn_n_layers, flags.GetInt("hn_n_layers", o.hn_n_layers));
   ASSIGN_OR_RETURN(o.hn_surface_maxlen, flags.GetInt("hn_surface_maxlen", o.hn_surface_maxlen));
   ASSIGN_OR_RETURN(o.hn_hidden_size, flags.GetInt("hn_hidden_size", o.hn_hidden_size));

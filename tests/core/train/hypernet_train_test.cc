@@ -1,5 +1,6 @@
 #include "core/train/hypernet_train.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -257,6 +258,56 @@ TEST_F(HypernetTrainTest, ResumingGivesTheParametersOfAnUninterruptedRun) {
     next.push_back(sampled->pieces);
   }
   EXPECT_EQ(next[0], next[1]);
+}
+
+TEST_F(HypernetTrainTest, InitHypernetStartsFromTheCheckpointsWeights) {
+  HypernetTrainOptions source = Options("hn_init_source");
+  source.steps = 4;
+  source.eval_every = 100;
+  ASSERT_TRUE(RunHypernetTrain(source).ok());
+
+  // With lr 0 the run keeps exactly the weights it started from: the checkpoint's, rescalers
+  // included (a new hypernetwork would differ in every tensor).
+  HypernetTrainOptions init = Options("hn_init_target");
+  init.init_hypernet = source.output_dir;
+  init.steps = 2;
+  init.lr = 0;
+  init.eval_every = 100;
+  const absl::Status status = RunHypernetTrain(init);
+  ASSERT_TRUE(status.ok()) << status;
+  auto a = ReadSafetensors(source.output_dir + "/model.safetensors");
+  auto b = ReadSafetensors(init.output_dir + "/model.safetensors");
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_EQ(a->size(), b->size());
+  for (const auto& [name, tensor] : *a) {
+    ASSERT_TRUE(b->count(name)) << name;
+    EXPECT_TRUE(tensor.equal(b->at(name))) << name;
+  }
+  EXPECT_EQ(State(init.output_dir)["options"]["init_hypernet"], source.output_dir);
+}
+
+TEST_F(HypernetTrainTest, InitHypernetOfAnotherWidthIsRefused) {
+  HypernetTrainOptions source = Options("hn_init_wide_source");
+  source.steps = 1;
+  source.eval_every = 100;
+  ASSERT_TRUE(RunHypernetTrain(source).ok());
+  auto hypernet = LoadHypernet(source.output_dir);
+  ASSERT_TRUE(hypernet.ok()) << hypernet.status();
+  ZettHypernetConfig wide = hypernet->config();
+  wide.n_embd = 32;  // the base is 16 wide
+  auto other = Hypernet::Create(wide, 0);
+  ASSERT_TRUE(other.ok()) << other.status();
+  const std::string dir = (fs::path(::testing::TempDir()) / "hn_init_wide").string();
+  fs::remove_all(dir);
+  const absl::Status saved = SaveHypernet(dir, *other);
+  ASSERT_TRUE(saved.ok()) << saved;
+
+  HypernetTrainOptions init = Options("hn_init_wide_target");
+  init.init_hypernet = dir;
+  init.steps = 1;
+  const absl::Status status = RunHypernetTrain(init);
+  EXPECT_TRUE(absl::IsFailedPrecondition(status)) << status;
+  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("n_embd 32 != the base's 16"));
 }
 
 // On CUDA the step is captured and replayed as CUDA graphs: the same run eagerly must end with
