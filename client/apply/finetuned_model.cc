@@ -174,9 +174,13 @@ absl::Status Combiner::WriteConfigs() {
   auto id = [&](const nlohmann::json& from, const char* key) {
     return from.contains(key) ? from[key] : nlohmann::json(nullptr);
   };
+  if (!target.contains("vocab_size") || !target["vocab_size"].is_number_integer()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(transferred_.dir, "/config.json: no integer vocab_size"));
+  }
   nlohmann::json config = finetuned_.config;
-  config["vocab_size"] = target.at("vocab_size");
-  summary_.vocab_size = target.at("vocab_size").get<int64_t>();
+  config["vocab_size"] = target["vocab_size"];
+  summary_.vocab_size = target["vocab_size"].get<int64_t>();
   for (const char* key : {"bos_token_id", "eos_token_id", "pad_token_id"}) {
     config[key] = id(target, key);
   }
