@@ -43,7 +43,8 @@ const std::map<std::string, Command>& Commands() {
         "--base DIR --tokenizer PATH --out DIR (--server ADDR --model NAME | --embeddings DIR) "
         "[--dtype fp32|bf16|fp16 (default: the base's)] [--tokenizer-config PATH] [--force] "
         "[--version N] [--compute-dtype fp32|bf16] [--token-kind KIND] "
-        "[--special-tokens copy|predict] [--language L]",
+        "[--special-tokens copy|predict] [--language L] "
+        "[--finetuned DIR [--lambda 1]]",
         true}},
       {"models", {zett::cli::RunModels, "--server ADDR [--model NAME]", true}},
       {"health", {zett::cli::RunHealth, "--server ADDR [--service NAME]", true}},

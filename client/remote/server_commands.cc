@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "client/apply/finetuned_model.h"
 #include "client/apply/transferred_model.h"
 #include "client/remote/embeddings_writer.h"
 #include "client/remote/health_check.h"
@@ -215,6 +216,34 @@ std::string BaseDtype(const std::string& base_dir) {
   return "fp32";
 }
 
+// `zett apply --finetuned DIR [--lambda L]`: the base's transfer applied to a fine-tuned variant.
+int ApplyFinetuned(const std::map<std::string, std::string>& flags, const std::string& base,
+                   const apply::TransferredEmbeddings& embeddings,
+                   const apply::ApplyOptions& apply_options) {
+  apply::FinetunedOptions options;
+  options.force = apply_options.force;
+  if (auto it = flags.find("--lambda"); it != flags.end()) {
+    if (!absl::SimpleAtod(it->second, &options.lambda)) {
+      return Fail("apply", absl::InvalidArgumentError(
+                               absl::StrCat("--lambda: not a number: '", it->second, "'")));
+    }
+  }
+  const std::string out = flags.at("--out");
+  absl::StatusOr<apply::FinetunedSummary> summary =
+      apply::ApplyToFinetuned(base, flags.at("--tokenizer"), embeddings, flags.at("--finetuned"),
+                              out, apply_options, options);
+  if (!summary.ok()) return Fail("apply", summary.status());
+  std::printf(
+      "applied out=%s finetuned=%s lambda=%g architecture=%s vocab=%lld replaced=%s "
+      "body_kept=%lld body_shifted=%lld chat_template=%s copied=%s\n",
+      out.c_str(), flags.at("--finetuned").c_str(), options.lambda, summary->architecture.c_str(),
+      static_cast<long long>(summary->vocab_size), absl::StrJoin(summary->replaced, ",").c_str(),
+      static_cast<long long>(summary->tensors_kept),
+      static_cast<long long>(summary->tensors_shifted), summary->chat_template ? "kept" : "none",
+      absl::StrJoin(summary->copied_files, ",").c_str());
+  return 0;
+}
+
 }  // namespace
 
 int RunApply(const std::vector<std::string>& args) {
@@ -229,7 +258,8 @@ int RunApply(const std::vector<std::string>& args) {
     }
   }
   std::vector<std::string> allowed = kTransferFlags;
-  allowed.insert(allowed.end(), {"--base", "--out", "--embeddings", "--tokenizer-config"});
+  allowed.insert(allowed.end(), {"--base", "--out", "--embeddings", "--tokenizer-config",
+                                 "--finetuned", "--lambda"});
   auto flags = ParseFlags(rest, allowed, /*server_required=*/false);
   if (!flags.ok()) return Fail("apply", flags.status());
   for (const char* required : {"--base", "--tokenizer", "--out"}) {
@@ -297,6 +327,10 @@ int RunApply(const std::vector<std::string>& args) {
     }
   }
 
+  if (flags->count("--finetuned")) return ApplyFinetuned(*flags, base, embeddings, apply_options);
+  if (flags->count("--lambda")) {
+    return Fail("apply", absl::InvalidArgumentError("--lambda needs --finetuned DIR"));
+  }
   const std::string out = flags->at("--out");
   absl::StatusOr<apply::ApplySummary> summary =
       apply::WriteTransferredModel(base, flags->at("--tokenizer"), embeddings, out, apply_options);

@@ -24,6 +24,7 @@
 #include "core/train/cross_entropy.h"
 #include "core/train/flat_adamw.h"
 #include "core/train/history_events.h"
+#include "core/train/init_from.h"
 #include "core/train/lr_schedule.h"
 #include "core/train/run_plots.h"
 #include "core/train/run_state.h"
@@ -41,6 +42,7 @@ json OptionsToJson(const PretrainOptions& o) {
   return {{"train_files", o.train_files},
           {"valid_files", o.valid_files},
           {"tokenizer_dir", o.tokenizer_dir},
+          {"init_from", o.init_from},
           {"hidden_size", o.hidden_size},
           {"num_hidden_layers", o.num_hidden_layers},
           {"num_attention_heads", o.num_attention_heads},
@@ -192,11 +194,20 @@ absl::Status Pretrain(const PretrainOptions& o) {
   }
 
   // Model and optimizer.
-  const DecoderConfig config = PretrainModelConfig(o, encoder.vocab_size(), encoder.bos_id(),
-                                                   encoder.eos_id(), encoder.pad_id());
+  DecoderConfig config = PretrainModelConfig(o, encoder.vocab_size(), encoder.bos_id(),
+                                             encoder.eos_id(), encoder.pad_id());
+  if (!o.init_from.empty()) {
+    ASSIGN_OR_RETURN(config, CheckInitConfig(o.init_from, config));
+    RETURN_IF_ERROR(CheckInitTokenizer(o.init_from, o.tokenizer_dir));
+  }
   at::manual_seed(o.seed);
   LlamaForCausalLM model(config);
   model->InitWeights();
+  // Before the optimizer copies its fp32 master weights; a resumed run overwrites them anyway.
+  if (!o.init_from.empty()) {
+    RETURN_IF_ERROR(LoadInitWeights(o.init_from, model));
+    std::cout << "initialized from " << o.init_from << "\n";
+  }
   model->to(device, dtype);
   int64_t parameters = 0;
   std::vector<std::pair<std::string, at::Tensor>> named;

@@ -20,6 +20,9 @@ struct PretrainOptions {
   std::string valid_files;    // same; empty = no validation
   std::string tokenizer_dir;  // holds tokenizer.model (+ tokenizer.json etc., copied along)
   std::string output_dir;
+  // A Hugging Face folder of the model the flags describe (same tokenizer) to start from instead
+  // of a random init: fine-tuning (core/train/init_from.h). Empty: random init.
+  std::string init_from;
   // Model (vocab_size comes from the tokenizer).
   int64_t hidden_size = 256;
   int64_t num_hidden_layers = 6;

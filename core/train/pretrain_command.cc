@@ -11,7 +11,13 @@ absl::StatusOr<PretrainOptions> ParseOptions(const std::vector<std::string>& arg
   PretrainOptions o;
   ASSIGN_OR_RETURN(o.train_files, flags.GetRequiredString("train_files"));
   o.valid_files = flags.GetString("valid_files", o.valid_files);
-  ASSIGN_OR_RETURN(o.tokenizer_dir, flags.GetRequiredString("tokenizer_dir"));
+  o.init_from = flags.GetString("init_from", "");
+  if (o.init_from.empty()) {
+    ASSIGN_OR_RETURN(o.tokenizer_dir, flags.GetRequiredString("tokenizer_dir"));
+  } else {
+    // Fine-tuning keeps the model's own tokenizer.
+    o.tokenizer_dir = flags.GetString("tokenizer_dir", o.init_from);
+  }
   ASSIGN_OR_RETURN(o.output_dir, flags.GetRequiredString("output_dir"));
   ASSIGN_OR_RETURN(o.hidden_size, flags.GetInt("hidden_size", o.hidden_size));
   ASSIGN_OR_RETURN(o.num_hidden_layers, flags.GetInt("num_hidden_layers", o.num_hidden_layers));

@@ -13,6 +13,7 @@ expect "$("$bin" transfer --help)" "usage: zett transfer --server ADDR --model N
   "--tokenizer PATH" "--out DIR" "--dtype fp32|bf16|fp16" "--token-kind" "--special-tokens" \
   "connection flags:" "--bearer-token-file PATH" "--tls-ca PEM" "--timeout SECONDS"
 expect "$("$bin" apply -h)" "usage: zett apply --base DIR" "--embeddings DIR" "--force" \
+  "--finetuned DIR [--lambda 1]" \
   "connection flags:"
 expect "$("$bin" tokenize --help)" "--input FILE" "--output FILE" "--add-special-tokens"
 expect "$("$bin" convert --help)" "--tokenizer MODEL.model" "--output FILE"
