@@ -26,9 +26,9 @@ export CUDA_VISIBLE_DEVICES=""  # CPU: the tests' own device; ASan and the CUDA 
 status=0
 printf '%-24s %-6s %s\n' test result "reports"
 for t in "${tests[@]}"; do
-  bin=$(find "$build/tests" -name "$t" -type f -perm -u+x | head -1)
+  bin=$(realpath "$(find "$build/tests" -name "$t" -type f -perm -u+x | head -1)")
   log="$build/$t.sanitize.log"
-  (cd "$(dirname "$bin")" && "$bin") > "$log" 2>&1
+  "$bin" > "$log" 2>&1  # from the source root, as ctest runs them
   rc=$?
   reports=$(grep -cE "ERROR: (AddressSanitizer|LeakSanitizer)" "$log")
   result=ok
