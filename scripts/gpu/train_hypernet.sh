@@ -58,14 +58,7 @@ for f in config.json model.safetensors tokenizer.json tokenizer_config.json \
   special_tokens_map.json trainer_state.json loss_curve.png; do
   [ -f "$run/$f" ] && cp "$run/$f" "$bf16/"
 done
-python3 - "$bf16" <<'PY'
-import sys, torch
-from safetensors.torch import load_file, save_file
-path = sys.argv[1] + "/model.safetensors"
-tensors = {k: (v.to(torch.bfloat16) if v.is_floating_point() else v) for k, v in load_file(path).items()}
-save_file(tensors, path, metadata={"format": "pt"})
-print("bf16 parameters:", sum(v.numel() for v in tensors.values()))
-PY
+python3 scripts/gpu/bf16_checkpoint.py "$bf16"
 tar -C "$bf16" -cf "$out/hypernet.tar" .
 [ "${SERVER_CHECK:-1}" = 1 ] || exit 0
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Session 17, third run (docs/gpu-runs.md): the machine of 2026-12-04-s17.sh was released before
-# s17b.sh could resume its run directory, so the identity polish starts from the step-30,600 bf16
-# checkpoint itself (placed in models/hypernet): 1,000 steps, all identity steps, lr 1e-4 (the
+# Session 17, third run (docs/gpu-runs.md; not yet run): the machine of 2026-12-04-s17.sh was
+# released with its run directory, so the identity polish starts from the step-30,600 bf16
+# checkpoint itself, placed in models/hypernet first (`git checkout 888fe0b -- models/hypernet`):
+# 1,000 steps, all identity steps, lr 1e-4 (the
 # schedule's floor of the main run) cosine to 1e-5, fresh AdamW (--init_hypernet); then identity
 # (18 languages), own-language UnigramLM, Mistral-7B and GPT-2 scores of the result.
 # Carry .debs/sysroot.tar.xz, data/bundle-slim.tar.xz (the first 1.5 MB of each training file and
@@ -33,13 +34,7 @@ for f in config.json model.safetensors tokenizer.json tokenizer_config.json \
   special_tokens_map.json trainer_state.json loss_curve.png; do
   [ -f "$out/run/$f" ] && cp "$out/run/$f" "$new/"
 done
-python3 - "$new" <<'PY'
-import sys, torch
-from safetensors.torch import load_file, save_file
-path = sys.argv[1] + "/model.safetensors"
-tensors = {k: (v.to(torch.bfloat16) if v.is_floating_point() else v) for k, v in load_file(path).items()}
-save_file(tensors, path, metadata={"format": "pt"})
-PY
+python3 scripts/gpu/bf16_checkpoint.py "$new"
 tar -C "$new" -cf "$ret/hypernet.tar" .
 
 stage "evaluate the polished checkpoint"
