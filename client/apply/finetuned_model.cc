@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "client/apply/finetuned_checks.h"
+#include "client/apply/model_folder.h"
 #include "core/io/json_file.h"
 #include "core/model/hf_config.h"
 #include "core/transfer/source_embeddings.h"
@@ -47,33 +48,6 @@ bool IsRewrittenOrDropped(const std::string& name) {
   return kNames.count(name) || absl::EndsWith(name, ".safetensors") ||
          absl::EndsWith(name, ".bin") || absl::EndsWith(name, ".pth") ||
          absl::StartsWith(name, "events.out.tfevents.");
-}
-
-absl::Status CheckOutDir(const std::string& out_dir, const std::vector<std::string>& inputs,
-                         bool force) {
-  if (!fs::exists(out_dir)) return absl::OkStatus();
-  std::error_code error;
-  for (const std::string& input : inputs) {
-    if (fs::equivalent(out_dir, input, error)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("out dir ", out_dir, " is an input folder; choose another"));
-    }
-  }
-  if (!fs::is_directory(out_dir)) {
-    return absl::FailedPreconditionError(absl::StrCat(out_dir, " exists and is not a folder"));
-  }
-  if (!fs::is_empty(out_dir) && !force) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(out_dir, " exists and is not empty (--force replaces it)"));
-  }
-  return absl::OkStatus();
-}
-
-// "<out_dir><suffix>", without a trailing slash in between.
-std::string Beside(const std::string& out_dir, const std::string& suffix) {
-  std::string out = fs::path(out_dir).lexically_normal().string();
-  if (absl::EndsWith(out, "/")) out.pop_back();
-  return out + suffix;
 }
 
 // The shard each tensor of `dir` lives in ({name: "model.safetensors"} without an index).
@@ -270,30 +244,21 @@ absl::StatusOr<FinetunedSummary> WriteFinetunedTransfer(const std::string& base_
                                                         const std::string& finetuned_dir,
                                                         const std::string& out_dir,
                                                         const FinetunedOptions& options) {
-  RETURN_IF_ERROR(CheckOutDir(out_dir, {base_dir, transferred_dir, finetuned_dir}, options.force));
+  RETURN_IF_ERROR(CheckOutDir(out_dir,
+                              {{base_dir, "an input folder"},
+                               {transferred_dir, "an input folder"},
+                               {finetuned_dir, "an input folder"}},
+                              options.force));
   ASSIGN_OR_RETURN(const FolderModel base, ReadFolderModel(base_dir, "base"));
   ASSIGN_OR_RETURN(const FolderModel transferred,
                    ReadFolderModel(transferred_dir, "transferred base"));
   ASSIGN_OR_RETURN(const FolderModel finetuned, ReadFolderModel(finetuned_dir, "fine-tuned"));
-  const std::string staging = Beside(out_dir, ".partial");
-  std::error_code error;
-  fs::remove_all(staging, error);
-  fs::create_directories(staging, error);
-  if (error) {
-    return absl::InternalError(absl::StrCat("cannot create ", staging, ": ", error.message()));
-  }
-  Combiner combiner(base, transferred, finetuned, staging, options.lambda);
-  absl::StatusOr<FinetunedSummary> summary = combiner.Run();
-  if (!summary.ok()) {
-    fs::remove_all(staging, error);
+  absl::StatusOr<FinetunedSummary> summary;
+  RETURN_IF_ERROR(WriteThroughStaging(out_dir, [&](const std::string& staging) {
+    Combiner combiner(base, transferred, finetuned, staging, options.lambda);
+    summary = combiner.Run();
     return summary.status();
-  }
-  fs::remove_all(out_dir, error);
-  fs::rename(staging, out_dir, error);
-  if (error) {
-    return absl::InternalError(
-        absl::StrCat("cannot rename ", staging, " to ", out_dir, ": ", error.message()));
-  }
+  }));
   return summary;
 }
 
@@ -305,8 +270,9 @@ absl::StatusOr<FinetunedSummary> ApplyToFinetuned(const std::string& base_dir,
                                                   const ApplyOptions& apply_options,
                                                   const FinetunedOptions& options) {
   // Refused before the transfer is written, not after.
-  RETURN_IF_ERROR(CheckOutDir(out_dir, {base_dir, finetuned_dir}, options.force));
-  const std::string scratch = Beside(out_dir, ".transferred-base");
+  RETURN_IF_ERROR(CheckOutDir(
+      out_dir, {{base_dir, "an input folder"}, {finetuned_dir, "an input folder"}}, options.force));
+  const std::string scratch = BesideOutDir(out_dir, ".transferred-base");
   ApplyOptions scratch_options = apply_options;
   scratch_options.force = true;
   absl::StatusOr<ApplySummary> transferred =

@@ -10,6 +10,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "client/apply/model_folder.h"
 #include "core/io/json_file.h"
 #include "core/model/hf_config.h"
 #include "core/tokenizer/sentencepiece_to_json.h"
@@ -134,23 +135,6 @@ absl::StatusOr<std::vector<std::string>> ShardFiles(const std::string& base_dir,
     files.insert(shard.get<std::string>());
   }
   return std::vector<std::string>(files.begin(), files.end());
-}
-
-absl::Status CheckOutDir(const std::string& base_dir, const std::string& out_dir, bool force) {
-  std::error_code error;
-  if (!fs::exists(out_dir)) return absl::OkStatus();
-  if (fs::equivalent(out_dir, base_dir, error)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("out dir ", out_dir, " is the base model folder; choose another"));
-  }
-  if (!fs::is_directory(out_dir)) {
-    return absl::FailedPreconditionError(absl::StrCat(out_dir, " exists and is not a folder"));
-  }
-  if (!fs::is_empty(out_dir) && !force) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(out_dir, " exists and is not empty (--force replaces it)"));
-  }
-  return absl::OkStatus();
 }
 
 class Writer {
@@ -531,31 +515,13 @@ absl::StatusOr<ApplySummary> WriteTransferredModel(const std::string& base_dir,
     return absl::NotFoundError(absl::StrCat("base model folder ", base_dir, " does not exist"));
   }
   ASSIGN_OR_RETURN(const TargetTokenizer target, ReadTargetTokenizer(tokenizer_json));
-  RETURN_IF_ERROR(CheckOutDir(base_dir, out_dir, options.force));
-  const std::string out = fs::path(out_dir).lexically_normal().string();
-  const std::string staging =
-      absl::StrCat(absl::EndsWith(out, "/") ? out.substr(0, out.size() - 1) : out, ".partial");
-  std::error_code error;
-  fs::remove_all(staging, error);
-  fs::create_directories(staging, error);
-  if (error) {
-    return absl::InternalError(absl::StrCat("cannot create ", staging, ": ", error.message()));
-  }
-  Writer writer(base_dir, staging);
-  absl::StatusOr<ApplySummary> summary = writer.Run(target, embeddings, options);
-  if (!summary.ok()) {
-    fs::remove_all(staging, error);
+  RETURN_IF_ERROR(CheckOutDir(out_dir, {{base_dir, "the base model folder"}}, options.force));
+  absl::StatusOr<ApplySummary> summary;
+  RETURN_IF_ERROR(WriteThroughStaging(out_dir, [&](const std::string& staging) {
+    Writer writer(base_dir, staging);
+    summary = writer.Run(target, embeddings, options);
     return summary.status();
-  }
-  fs::remove_all(out_dir, error);
-  if (error) {
-    return absl::InternalError(absl::StrCat("cannot replace ", out_dir, ": ", error.message()));
-  }
-  fs::rename(staging, out_dir, error);
-  if (error) {
-    return absl::InternalError(
-        absl::StrCat("cannot rename ", staging, " to ", out_dir, ": ", error.message()));
-  }
+  }));
   return summary;
 }
 
