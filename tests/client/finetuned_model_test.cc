@@ -22,6 +22,7 @@
 #include "core/model/hf_config.h"
 #include "core/model/llama.h"
 #include "core/model/state_dict.h"
+#include "tests/client/tiny_folders.h"
 
 namespace zett::testing {
 namespace {
@@ -35,52 +36,10 @@ constexpr int64_t kTargetVocab = 12;
 constexpr char kShiftedTensor[] = "model.layers.0.mlp.up_proj.weight";
 constexpr char kAlsoShifted[] = "model.norm.weight";
 
-nlohmann::json Config() {
-  return {{"architectures", {"LlamaForCausalLM"}},
-          {"model_type", "llama"},
-          {"vocab_size", kBaseVocab},
-          {"hidden_size", kHidden},
-          {"intermediate_size", 12},
-          {"num_hidden_layers", 2},
-          {"num_attention_heads", 2},
-          {"num_key_value_heads", 1},
-          {"max_position_embeddings", 64},
-          {"bos_token_id", 1},
-          {"eos_token_id", 2},
-          {"pad_token_id", nullptr},
-          {"tie_word_embeddings", false},
-          {"torch_dtype", "float32"}};
-}
+nlohmann::json Config() { return TinyLlamaConfig(kBaseVocab, kHidden, false, "float32"); }
 
-// A BPE tokenizer.json: `tokens[0]` special, the rest plain.
 nlohmann::json Tokenizer(const std::vector<std::string>& tokens) {
-  nlohmann::json vocab = nlohmann::json::object();
-  for (size_t i = 0; i < tokens.size(); ++i) vocab[tokens[i]] = i;
-  return {{"version", "1.0"},
-          {"truncation", nullptr},
-          {"padding", nullptr},
-          {"added_tokens",
-           {{{"id", 0},
-             {"content", tokens[0]},
-             {"single_word", false},
-             {"lstrip", false},
-             {"rstrip", false},
-             {"normalized", false},
-             {"special", true}}}},
-          {"normalizer", nullptr},
-          {"pre_tokenizer", nullptr},
-          {"post_processor", nullptr},
-          {"decoder", nullptr},
-          {"model",
-           {{"type", "BPE"},
-            {"dropout", nullptr},
-            {"unk_token", nullptr},
-            {"continuing_subword_prefix", nullptr},
-            {"end_of_word_suffix", nullptr},
-            {"fuse_unk", false},
-            {"byte_fallback", false},
-            {"vocab", vocab},
-            {"merges", nlohmann::json::array()}}}};
+  return BpeTokenizerJson(tokens);
 }
 
 // "<s>", then kBaseVocab - 1 two-letter tokens.

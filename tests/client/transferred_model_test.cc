@@ -23,6 +23,7 @@
 #include "core/tokenizer/sentencepiece_model.h"
 #include "core/tokenizer/sentencepiece_to_json.h"
 #include "core/tokenizer/tokenizer_file.h"
+#include "tests/client/tiny_folders.h"
 #include "tests/server/loopback.h"
 
 namespace zett::testing {
@@ -36,52 +37,15 @@ constexpr int64_t kHidden = 8;
 constexpr int64_t kTargetVocab = 12;
 
 nlohmann::json BaseConfig(bool tied) {
-  return {{"architectures", {"LlamaForCausalLM"}},
-          {"model_type", "llama"},
-          {"vocab_size", kBaseVocab},
-          {"hidden_size", kHidden},
-          {"intermediate_size", 12},
-          {"num_hidden_layers", 2},
-          {"num_attention_heads", 2},
-          {"num_key_value_heads", 1},
-          {"max_position_embeddings", 64},
-          {"bos_token_id", 1},
-          {"eos_token_id", 2},
-          {"pad_token_id", nullptr},
-          {"tie_word_embeddings", tied},
-          {"torch_dtype", "bfloat16"}};
+  return TinyLlamaConfig(kBaseVocab, kHidden, tied, "bfloat16");
 }
 
 // A BPE tokenizer.json with `first` as special token 0 and "a".."k" as ids 1..11.
 void WriteTargetTokenizer(const std::string& path, const std::string& first) {
-  nlohmann::json vocab = {{first, 0}};
-  for (int i = 1; i < kTargetVocab; ++i) vocab[std::string(1, static_cast<char>('a' + i - 1))] = i;
-  nlohmann::json tokenizer = {{"version", "1.0"},
-                              {"truncation", nullptr},
-                              {"padding", nullptr},
-                              {"added_tokens",
-                               {{{"id", 0},
-                                 {"content", first},
-                                 {"single_word", false},
-                                 {"lstrip", false},
-                                 {"rstrip", false},
-                                 {"normalized", false},
-                                 {"special", true}}}},
-                              {"normalizer", nullptr},
-                              {"pre_tokenizer", nullptr},
-                              {"post_processor", nullptr},
-                              {"decoder", nullptr},
-                              {"model",
-                               {{"type", "BPE"},
-                                {"dropout", nullptr},
-                                {"unk_token", nullptr},
-                                {"continuing_subword_prefix", nullptr},
-                                {"end_of_word_suffix", nullptr},
-                                {"fuse_unk", false},
-                                {"byte_fallback", false},
-                                {"vocab", vocab},
-                                {"merges", nlohmann::json::array()}}}};
-  ASSERT_TRUE(WriteJsonFile(path, tokenizer).ok());
+  std::vector<std::string> tokens = {first};
+  for (int i = 1; i < kTargetVocab; ++i)
+    tokens.push_back(std::string(1, static_cast<char>('a' + i - 1)));
+  ASSERT_TRUE(WriteJsonFile(path, BpeTokenizerJson(tokens)).ok());
 }
 
 std::string Bytes(const at::Tensor& tensor) {
