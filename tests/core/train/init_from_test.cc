@@ -16,6 +16,7 @@
 #include "core/train/sentencepiece_encoder.h"
 #include "core/train/text_corpus.h"
 #include "tests/core/train/tiny_corpus.h"
+#include "tests/core/train/tiny_pretrain.h"
 
 namespace zett {
 namespace {
@@ -38,26 +39,12 @@ class InitFromTest : public ::testing::Test {
   }
 
   static PretrainOptions TinyOptions(const std::string& name) {
-    PretrainOptions o;
-    o.train_files = corpus_ + "/train/*.txt";
-    o.tokenizer_dir = corpus_ + "/tokenizer";
-    o.output_dir = (fs::path(::testing::TempDir()) / name).string();
-    fs::remove_all(o.output_dir);
-    o.hidden_size = 32;
-    o.num_hidden_layers = 2;
-    o.num_attention_heads = 4;
-    o.num_key_value_heads = 2;
-    o.intermediate_size = 64;
-    o.batch_size = 8;
-    o.seq_len = 32;
-    o.lr = 1e-2;
+    PretrainOptions o =
+        TinyPretrainOptions(corpus_, (fs::path(::testing::TempDir()) / name).string());
     o.warmup_steps = 2;
-    o.log_every = 1;
     o.eval_every = 100;
     o.save_every = 100;
     o.token_cache_dir = "";
-    o.device = "cpu";
-    o.dtype = "float32";
     o.seed = 3;
     return o;
   }

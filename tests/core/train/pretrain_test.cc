@@ -9,6 +9,7 @@
 #include "core/model/pretrained.h"
 #include "core/train/sentencepiece_encoder.h"
 #include "tests/core/train/tiny_corpus.h"
+#include "tests/core/train/tiny_pretrain.h"
 
 namespace zett {
 namespace {
@@ -24,26 +25,12 @@ class PretrainTest : public ::testing::Test {
   }
 
   PretrainOptions TinyOptions(const std::string& name) const {
-    PretrainOptions o;
-    o.train_files = corpus_ + "/train/*.txt";
+    PretrainOptions o =
+        TinyPretrainOptions(corpus_, (fs::path(::testing::TempDir()) / name).string());
     o.valid_files = corpus_ + "/valid/en.txt," + corpus_ + "/valid/ru.txt";
-    o.tokenizer_dir = corpus_ + "/tokenizer";
-    o.output_dir = (fs::path(::testing::TempDir()) / name).string();
-    fs::remove_all(o.output_dir);
-    o.hidden_size = 32;
-    o.num_hidden_layers = 2;
-    o.num_attention_heads = 4;
-    o.num_key_value_heads = 2;
-    o.intermediate_size = 64;
-    o.batch_size = 8;
-    o.seq_len = 32;
-    o.lr = 1e-2;
     o.warmup_steps = 5;
-    o.log_every = 1;
     o.eval_windows = 4;
     o.token_cache_dir = corpus_ + "/token_cache";
-    o.device = "cpu";
-    o.dtype = "float32";
     return o;
   }
 
