@@ -25,27 +25,9 @@ stage "wait for data/tokenizers.tar.xz"
 for _ in $(seq 1 120); do [ -f data/tokenizers.tar.xz ] && break; sleep 5; done
 source scripts/gpu/host_env.sh || exit 1
 new=/tmp/hn-new && rm -rf "$new" && mkdir -p "$new" && tar -C "$new" -xf "$out/hn/hypernet.tar"
-texts=$(ls data/corpus/test/*.txt | paste -sd,)
 bin=build/gpu/core/train/zett-train
 
-stage "evaluate: identity, new and committed"
-for pair in new="$new" old=models/hypernet; do
-  name=${pair%%=*} dir=${pair#*=}
-  "$bin" eval --base=models/base-lm --hypernet="$dir" \
-    --target_tokenizer=identity=models/base-lm/tokenizer.json --text="$texts" \
-    --method=original,hypernet --max_bytes=40000 --device=cuda \
-    --out="$out/identity-$name.json" --markdown="$out/identity-$name.md" > /dev/null 2> "$out/identity-$name.log" &
-done
-wait
-
-stage "evaluate: own-language UnigramLM, Mistral-7B, GPT-2; new (with FVT) and committed, side by side"
-METHODS=original,hypernet,fvt REAL_TOKENIZERS="mistral-7b gpt2" HYPERNET="$new" \
-  bash scripts/eval/run_eval.sh "$bin" "$out/eval-new" --device=cuda --max_bytes=40000 \
-  > "$out/eval-new.log" 2>&1 &
-METHODS=original,hypernet REAL_TOKENIZERS="mistral-7b gpt2" HYPERNET=models/hypernet \
-  bash scripts/eval/run_eval.sh "$bin" "$out/eval-old" --device=cuda --max_bytes=40000 \
-  > "$out/eval-old.log" 2>&1 &
-wait
-python3 scripts/eval/compare_checkpoints.py "$out" | tee "$out/compare.md"
+stage "evaluate: identity, own-language UnigramLM, Mistral-7B, GPT-2; new (with FVT) and committed"
+bash scripts/gpu/score_checkpoints.sh "$bin" "$out" "$new" models/hypernet
 stage "done"
 touch "$out/done"

@@ -4,7 +4,8 @@
 # checkpoint itself, placed in models/hypernet first (`git checkout 888fe0b -- models/hypernet`):
 # 1,000 steps, all identity steps, lr 1e-4 (the
 # schedule's floor of the main run) cosine to 1e-5, fresh AdamW (--init_hypernet); then identity
-# (18 languages), own-language UnigramLM, Mistral-7B and GPT-2 scores of the result.
+# (18 languages), own-language UnigramLM, Mistral-7B and GPT-2 scores of the result beside the
+# checkpoint it started from (scripts/gpu/score_checkpoints.sh).
 # Carry .debs/sysroot.tar.xz, data/bundle-slim.tar.xz (the first 1.5 MB of each training file and
 # the test files) and data/tokenizers-slim.tar.xz (the 20 target tokenizer.json files): the full
 # bundle and tokenizers do not fit one call beside the sysroot and an 11.9 MB checkpoint.
@@ -37,17 +38,8 @@ done
 python3 scripts/gpu/bf16_checkpoint.py "$new"
 tar -C "$new" -cf "$ret/hypernet.tar" .
 
-stage "evaluate the polished checkpoint"
-texts=$(ls data/corpus/test/*.txt | paste -sd,)
-"$bin" eval --base=models/base-lm --hypernet="$new" \
-  --target_tokenizer=identity=models/base-lm/tokenizer.json --text="$texts" \
-  --method=original,hypernet --max_bytes=40000 --device=cuda \
-  --out="$out/identity-new.json" --markdown="$out/identity-new.md" > /dev/null 2> "$out/identity-new.log" &
-METHODS=original,hypernet REAL_TOKENIZERS="mistral-7b gpt2" HYPERNET="$new" \
-  bash scripts/eval/run_eval.sh "$bin" "$out/eval-new" --device=cuda --max_bytes=40000 \
-  > "$out/eval-new.log" 2>&1 &
-wait
-cat "$out/identity-new.md"
+stage "score the polished checkpoint against models/hypernet (the step-30,600 one)"
+bash scripts/gpu/score_checkpoints.sh "$bin" "$out" "$new" models/hypernet
 stage "done"
 (cd "$out" && find . -type f \( -name '*.log' -o -name '*.json' -o -name '*.md' \) -size -1000k -print0 |
   tar --null -czf "$ret/results.tar.gz" -T -)
