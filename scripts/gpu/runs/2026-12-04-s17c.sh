@@ -9,6 +9,13 @@
 # Carry .debs/sysroot.tar.xz, data/bundle-slim.tar.xz (the first 1.5 MB of each training file and
 # the test files) and data/tokenizers-slim.tar.xz (the 20 target tokenizer.json files): the full
 # bundle and tokenizers do not fit one call beside the sysroot and an 11.9 MB checkpoint.
+# Made on the Debian machine after scripts/data/build_corpus.sh and train_target_tokenizers.sh:
+#   mkdir -p /tmp/slim/corpus/{train,test}; for f in data/corpus/train/*.txt; do
+#     head -c 1500000 "$f" > /tmp/slim/corpus/train/$(basename "$f"); done
+#   cp data/corpus/test/*.txt /tmp/slim/corpus/test/
+#   tar -C /tmp/slim -cf - corpus | xz -9 > data/bundle-slim.tar.xz
+#   (cd data && tar -cf - $(for l in $(ls corpus/train | sed 's/.txt$//') mistral-7b gpt2; do
+#     echo tokenizers/$l/tokenizer.json; done) | xz -9 > tokenizers-slim.tar.xz)
 #   usage: bash scripts/gpu/runs/2026-12-04-s17c.sh OUT   (OUT/hypernet.tar, OUT/results.tar.gz)
 set -uo pipefail
 cd "$(dirname "$0")/../../.."
